@@ -1,0 +1,75 @@
+import type { LimitKind, LimitLevel, ThrottleSignal } from './parse-429.js';
+import type { LearnedLimits } from './store.js';
+
+/** Fields every event carries. Keys are hashed: a raw token never appears in an event. */
+export interface KeyEvent {
+  /** The key concerned, e.g. `my-app` or `my-app|t:9f2c…`. */
+  key: string;
+  level: LimitLevel;
+}
+
+/** A response was a throttle (429): what the server said about it. */
+export interface RateLimitedEvent extends KeyEvent {
+  status: number;
+  method: string;
+  /** Request URL without its query string. */
+  url: string;
+  /** Attempt of this call that was throttled, from 1. */
+  attempt: number;
+  signal: Omit<ThrottleSignal, 'rejected'>;
+  /** True when the request had been sent before the key's current pause began (not a new episode). */
+  stale: boolean;
+}
+
+/** A key was paused: nothing of it is sent until `pauseMs` have passed, then one probe goes first. */
+export interface PauseEvent extends KeyEvent {
+  pauseMs: number;
+  /** Where the delay came from: the server (`retry-after`, `genesys-body`, `ratelimit-reset`) or `backoff`. */
+  source: NonNullable<ThrottleSignal['delaySource']> | 'backoff';
+  /** Consecutive throttles of the key. */
+  strikes: number;
+}
+
+/** A throttled call will be replayed once its key's pause has passed. */
+export interface RetryEvent extends KeyEvent {
+  method: string;
+  url: string;
+  /** The attempt about to be made, from 2. */
+  attempt: number;
+  /** Ms until the key's pause ends (at least). */
+  delayMs: number;
+}
+
+/** The server named a limit and the guard now enforces it. */
+export interface LimitLearnedEvent extends KeyEvent {
+  kind: LimitKind;
+  /** The value named by the server. */
+  named: number;
+  learned: LearnedLimits;
+}
+
+/** Something was ignored, e.g. a malformed Retry-After. */
+export interface DebugEvent {
+  message: string;
+  key?: string;
+  values?: string[];
+}
+
+/** Hooks. Each is called synchronously; an exception thrown by a hook is swallowed, never fails a request. */
+export interface RateGuardHooks {
+  onRateLimited?: (event: RateLimitedEvent) => void;
+  onPause?: (event: PauseEvent) => void;
+  onRetry?: (event: RetryEvent) => void;
+  onLimitLearned?: (event: LimitLearnedEvent) => void;
+  onDebug?: (event: DebugEvent) => void;
+}
+
+/** Calls a hook, isolating the request from the hook's failures. */
+export function emit<E>(hook: ((event: E) => void) | undefined, event: E): void {
+  if (!hook) return;
+  try {
+    hook(event);
+  } catch {
+    // A logging hook that throws must not turn a good response into a failure.
+  }
+}

@@ -1,0 +1,252 @@
+import { getAdapter } from 'axios';
+import type { AxiosAdapter, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
+import { cancellation, onCancel } from './cancel.js';
+import {
+  DeadlineExceededError,
+  NotReplayableError,
+  QueueFullError,
+  RetriesExhaustedError,
+  RetryAfterTooLongError,
+  type RateLimitError,
+  type RateLimitErrorDetails,
+} from './errors.js';
+import { emit } from './events.js';
+import { hashToken } from './hash.js';
+import type { ResolvedOptions } from './options.js';
+import { parseThrottle, readHeader } from './parse-429.js';
+import type { Scheduler, WaitFailure } from './scheduler.js';
+import type { KeySpec, RateLimitStore } from './store.js';
+
+/** Marks our wrapper and remembers what it wraps, so a re-sent config is never wrapped twice. */
+const WRAPPED = Symbol.for('axios-rate-guard.inner-adapter');
+type GuardedAdapter = AxiosAdapter & { [WRAPPED]?: InternalAxiosRequestConfig['adapter'] };
+
+const IDEMPOTENT = new Set(['get', 'head', 'options', 'put', 'delete', 'trace']);
+const BROWSER_ADAPTERS = ['xhr', 'http', 'fetch'];
+
+/** Counters of one guard. */
+export interface GuardCounters {
+  calls: number;
+  attempts: number;
+  throttled: number;
+  replays: number;
+  failures: number;
+}
+
+export interface GuardContext {
+  readonly options: ResolvedOptions;
+  readonly store: RateLimitStore;
+  readonly scheduler: Scheduler;
+  readonly clientKey: KeySpec;
+  readonly counters: GuardCounters;
+}
+
+let callSeq = 0;
+
+type ThrottledError = { response?: AxiosResponse };
+
+function isStreamBody(data: unknown): boolean {
+  if (!data || typeof data !== 'object') return false;
+  if (typeof (data as { pipe?: unknown }).pipe === 'function') return true;
+  return typeof ReadableStream !== 'undefined' && data instanceof ReadableStream;
+}
+
+function urlForEvents(config: InternalAxiosRequestConfig): string {
+  const url = `${config.baseURL && !/^[a-z][a-z\d+.-]*:/i.test(config.url ?? '') ? config.baseURL.replace(/\/+$/, '') + '/' + (config.url ?? '').replace(/^\/+/, '') : config.url ?? ''}`;
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
+
+/** The keys a request counts against: the client key, then its token key when it carries a token. */
+function keysFor(ctx: GuardContext, config: InternalAxiosRequestConfig): readonly KeySpec[] {
+  const { options } = ctx;
+  const explicit = config.rateGuard?.token;
+  const token = explicit ?? (options.tokenKey ? options.tokenKey(config) : readHeader(config.headers, 'authorization'));
+  if (!token) return [ctx.clientKey];
+  return [
+    ctx.clientKey,
+    {
+      id: `${options.clientId}|t:${hashToken(token)}`,
+      level: 'token',
+      limits: options.tokenLimits,
+      marginMs: options.tokenMarginMs,
+    },
+  ];
+}
+
+/**
+ * Wraps the adapter a request would have used. Gating and replaying below the interceptors means a replay
+ * reuses the exact config axios built (body already serialised once, AxiosHeaders and agents intact), the
+ * token is read after every request interceptor ran, and the user's response interceptors see one outcome.
+ */
+export function guardAdapter(ctx: GuardContext, adapter: InternalAxiosRequestConfig['adapter']): AxiosAdapter {
+  const inner = (adapter as GuardedAdapter | undefined)?.[WRAPPED] ?? adapter;
+  const guarded: GuardedAdapter = (config) => runGuarded(ctx, inner, config);
+  guarded[WRAPPED] = inner;
+  return guarded;
+}
+
+async function runGuarded(
+  ctx: GuardContext,
+  innerAdapter: InternalAxiosRequestConfig['adapter'],
+  config: InternalAxiosRequestConfig,
+): Promise<AxiosResponse> {
+  const { options, store, scheduler, counters } = ctx;
+  const adapter = getAdapter(innerAdapter ?? BROWSER_ADAPTERS, config) as AxiosAdapter;
+  const perRequest = config.rateGuard ?? {};
+  const keys = keysFor(ctx, config);
+  const clock = store.clock;
+  const startedAt = clock.now();
+  const maxRetries = perRequest.maxRetries ?? options.maxRetries;
+  const deadlineMs = perRequest.deadlineMs ?? options.deadlineMs;
+  const maxRetryAfterMs = perRequest.maxRetryAfterMs ?? options.maxRetryAfterMs;
+  const waitLongPauses = (perRequest.onLongRetryAfter ?? options.onLongRetryAfter) === 'wait';
+  const seq = ++callSeq;
+  let attempts = 0;
+  let lastError: unknown;
+  counters.calls++;
+
+  const details = (key: string): RateLimitErrorDetails => {
+    const spec = keys.find((k) => k.id === key) ?? keys[0];
+    return { key: spec.id, level: spec.level, limit: spec.limits, attempts, waitedMs: clock.now() - startedAt, config, cause: lastError };
+  };
+  const fail = (failure: WaitFailure): Error => {
+    if (failure.kind === 'canceled') return failure.reason as Error;
+    if (failure.kind === 'store-error') return failure.error instanceof Error ? failure.error : new Error(String(failure.error));
+    counters.failures++;
+    let error: RateLimitError;
+    if (failure.kind === 'queue-full') error = new QueueFullError(failure.maxQueue, details(failure.key));
+    else if (failure.kind === 'deadline') error = new DeadlineExceededError(deadlineMs ?? 0, details(failure.key));
+    else error = new RetryAfterTooLongError(failure.retryInMs, maxRetryAfterMs, details(failure.key));
+    return error;
+  };
+  const waitOptions = {
+    seq,
+    replay: false,
+    deadlineAt: deadlineMs === undefined ? Infinity : startedAt + deadlineMs,
+    maxPauseMs: waitLongPauses ? Infinity : maxRetryAfterMs,
+    maxQueue: options.maxQueue,
+    onCancel: (cancel: (reason: unknown) => void) => onCancel(config, cancel),
+    fail,
+  };
+
+  for (;;) {
+    const wait = scheduler.acquire(keys, waitOptions);
+    if (wait) await wait;
+    const sentAt = clock.now();
+    attempts++;
+    counters.attempts++;
+
+    let response: AxiosResponse | undefined;
+    let error: unknown;
+    try {
+      response = await adapter(config);
+    } catch (caught) {
+      error = caught;
+    }
+    const answer = response ?? (error as ThrottledError | undefined)?.response;
+    if (!answer || !options.throttleStatuses.has(answer.status)) {
+      void scheduler.release(keys, answer ? 'ok' : 'failed');
+      if (response) return response;
+      throw error;
+    }
+
+    // Throttled. Pause the key before giving the slot back, or the release would wake a waiter into the 429.
+    counters.throttled++;
+    lastError = error ?? lastError;
+    const pausedMs = await onThrottled(ctx, config, keys, answer, sentAt, attempts);
+    void scheduler.release(keys, 'throttled');
+
+    const cancelled = cancellation(config);
+    if (cancelled) throw cancelled;
+    if (attempts > maxRetries) {
+      // A user whose validateStatus accepts 429 gets the response, as axios would have given it.
+      if (response) return response;
+      counters.failures++;
+      throw new RetriesExhaustedError(maxRetries, details(keys[0].id));
+    }
+    const method = (config.method ?? 'get').toLowerCase();
+    if (!IDEMPOTENT.has(method) && !(perRequest.retryNonIdempotent ?? options.retryNonIdempotent)) {
+      counters.failures++;
+      throw new NotReplayableError('non-idempotent', details(keys[0].id));
+    }
+    if (isStreamBody(config.data)) {
+      counters.failures++;
+      throw new NotReplayableError('stream-body', details(keys[0].id));
+    }
+    counters.replays++;
+    waitOptions.replay = true;
+    emit(options.hooks.onRetry, {
+      key: keys[0].id,
+      level: keys[0].level,
+      method,
+      url: urlForEvents(config),
+      attempt: attempts + 1,
+      delayMs: pausedMs,
+    });
+  }
+}
+
+/** Reads the throttle, records it, learns the named limit and pauses the key. Returns the pause in ms. */
+async function onThrottled(
+  ctx: GuardContext,
+  config: InternalAxiosRequestConfig,
+  keys: readonly KeySpec[],
+  response: AxiosResponse,
+  sentAt: number,
+  attempt: number,
+): Promise<number> {
+  const { options, store, scheduler } = ctx;
+  const clock = store.clock;
+  const { rejected, ...signal } = parseThrottle(response.headers, response.data, clock.wallNow());
+  const level = signal.level ?? options.unnamedLimitLevel;
+  const target = (level === 'token' && keys[1]) || keys[0];
+  if (rejected.length > 0) {
+    emit(options.hooks.onDebug, { message: 'ignored unusable rate-limit values', key: target.id, values: rejected });
+  }
+
+  const report = {
+    sentAt,
+    delayMs: signal.delayMs,
+    named:
+      signal.limit === undefined ? undefined : signal.kind === 'concurrency' ? { concurrent: signal.limit } : { requests: signal.limit },
+    backoff: options.backoff,
+    jitter: options.jitter,
+    random: clock.random(),
+  };
+  // The memory store answers synchronously: no await, so no other response can slip in before the pause.
+  const pending = store.throttle(target, report);
+  const outcome = pending instanceof Promise ? await pending : pending;
+  scheduler.paused(target.id);
+
+  emit(options.hooks.onRateLimited, {
+    key: target.id,
+    level: target.level,
+    status: response.status,
+    method: (config.method ?? 'get').toUpperCase(),
+    url: urlForEvents(config),
+    attempt,
+    signal,
+    stale: outcome.stale,
+  });
+  if (outcome.learned && signal.kind && signal.limit !== undefined) {
+    emit(options.hooks.onLimitLearned, {
+      key: target.id,
+      level: target.level,
+      kind: signal.kind,
+      named: signal.limit,
+      learned: outcome.learned,
+    });
+  }
+  if (!outcome.stale) {
+    emit(options.hooks.onPause, {
+      key: target.id,
+      level: target.level,
+      pauseMs: outcome.pausedMs,
+      source: outcome.source === 'server' ? signal.delaySource ?? 'retry-after' : 'backoff',
+      strikes: outcome.strikes,
+    });
+  }
+  const pausedMs = outcome.pausedMs;
+  return pausedMs;
+}

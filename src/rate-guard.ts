@@ -1,0 +1,122 @@
+import type { InternalAxiosRequestConfig } from 'axios';
+import { guardAdapter, type GuardContext, type GuardCounters } from './guarded-adapter.js';
+import { MemoryStore } from './memory-store.js';
+import { normalizeOptions, type RateGuardOptions } from './options.js';
+import { schedulerFor } from './scheduler.js';
+import type { KeySnapshot, RateLimitStore } from './store.js';
+
+/**
+ * The part of an axios instance the guard uses. Structural, so that instances typed by axios's ESM or
+ * CommonJS declarations, and the default `axios` export, are all accepted.
+ */
+export interface GuardableAxios {
+  interceptors: {
+    request: {
+      use(
+        onFulfilled: (config: InternalAxiosRequestConfig) => InternalAxiosRequestConfig,
+        onRejected?: null,
+        options?: { synchronous?: boolean },
+      ): number;
+      eject(id: number): void;
+    };
+  };
+}
+
+export interface KeyStats extends KeySnapshot {
+  /** Requests waiting on this key (queued or paused). */
+  queued: number;
+}
+
+export interface RateGuardStats {
+  clientId: string;
+  /** Calls that went through this guard. */
+  calls: number;
+  /** Attempts sent to the server (calls + replays). */
+  attempts: number;
+  /** Throttled responses (429s) received. */
+  throttled: number;
+  replays: number;
+  /** Calls that failed with a RateLimitError. */
+  failures: number;
+  /** The client key and every token key of this clientId held by the store. */
+  keys: KeyStats[];
+}
+
+export interface RateGuard {
+  readonly clientId: string;
+  readonly store: RateLimitStore;
+  /** Per-key state and this guard's counters. */
+  stats(): Promise<RateGuardStats>;
+  /** Removes the interceptor. Requests already inside the guard finish as they would have. */
+  detach(): void;
+}
+
+const GUARDED = Symbol.for('axios-rate-guard.guarded');
+
+let processStore: MemoryStore | undefined;
+
+/**
+ * The store used when none is given: one per process, so that every instance with the same clientId shares
+ * its limits. It holds no configuration (limits travel with each request), so sharing it is safe.
+ */
+export function defaultStore(): MemoryStore {
+  return (processStore ??= new MemoryStore());
+}
+
+/**
+ * Attaches the guard to an axios instance (or the default `axios` export): every request is gated by the
+ * limits of its client_id and token, and a throttled request pauses its key and is replayed.
+ */
+export function rateGuard(instance: GuardableAxios, options: RateGuardOptions = {}): RateGuard {
+  if (!instance?.interceptors?.request) {
+    throw new TypeError('rateGuard(instance): expected an axios instance or the axios default export');
+  }
+  const marked = instance as GuardableAxios & { [GUARDED]?: boolean };
+  if (marked[GUARDED]) {
+    throw new Error('rateGuard: this axios instance already has a guard; call detach() on it first');
+  }
+  const resolved = normalizeOptions(options);
+  const store = resolved.store ?? defaultStore();
+  const counters: GuardCounters = { calls: 0, attempts: 0, throttled: 0, replays: 0, failures: 0 };
+  const context: GuardContext = {
+    options: resolved,
+    store,
+    scheduler: schedulerFor(store),
+    clientKey: { id: resolved.clientId, level: 'client', limits: resolved.clientLimits, marginMs: resolved.clientMarginMs },
+    counters,
+  };
+
+  const id = instance.interceptors.request.use(
+    (config) => {
+      if (!config.rateGuard?.skip) config.adapter = guardAdapter(context, config.adapter);
+      return config;
+    },
+    null,
+    // Synchronous: it only installs the adapter, so axios keeps its faster synchronous interceptor path.
+    { synchronous: true },
+  );
+  marked[GUARDED] = true;
+  let attached = true;
+
+  return {
+    clientId: resolved.clientId,
+    store,
+    async stats() {
+      const snapshots = await store.snapshot(resolved.clientId);
+      const tokenPrefix = `${resolved.clientId}|`;
+      return {
+        clientId: resolved.clientId,
+        ...counters,
+        keys: snapshots
+          .filter((s) => s.key === resolved.clientId || s.key.startsWith(tokenPrefix))
+          .map((s) => ({ ...s, queued: context.scheduler.queued(s.key) })),
+      };
+    },
+    detach() {
+      if (!attached) return;
+      attached = false;
+      instance.interceptors.request.eject(id);
+      delete marked[GUARDED];
+    },
+  };
+}

@@ -1,0 +1,355 @@
+import type { TimerHandle } from './clock.js';
+import { PriorityQueue } from './priority-queue.js';
+import type { AcquireResult, KeySpec, RateLimitStore, ReleaseOutcome } from './store.js';
+
+/** Why a wait ended without a slot. The caller turns it into a typed error. */
+export type WaitFailure =
+  | { kind: 'queue-full'; key: string; maxQueue: number }
+  | { kind: 'deadline'; key: string }
+  | { kind: 'pause-too-long'; key: string; retryInMs: number }
+  | { kind: 'canceled'; reason: unknown }
+  | { kind: 'store-error'; error: unknown };
+
+export interface WaitOptions {
+  /** Replays (requests already throttled once) go ahead of requests that never went out. */
+  replay: boolean;
+  /** Arrival order of the call; older first within the same class. */
+  seq: number;
+  /** Store-clock ms after which the wait fails; Infinity for none. */
+  deadlineAt: number;
+  /** A pause longer than this fails the wait at once; Infinity to wait it out. */
+  maxPauseMs: number;
+  /** At most this many requests wait on any one key. */
+  maxQueue: number;
+  /** Subscribes to the request's cancellation, returning an unsubscribe. Called only when it must wait. */
+  onCancel?: (cancel: (reason: unknown) => void) => (() => void) | undefined;
+  /** Builds the error that a failed wait rejects with. */
+  fail: (failure: WaitFailure) => Error;
+}
+
+type Blocked = { key: string; reason?: 'paused' | 'rate' | 'concurrency'; retryInMs?: number };
+
+class Waiter {
+  state: 'queued' | 'done' = 'queued';
+  /** The key whose queue holds this waiter. */
+  queuedOn: string | undefined;
+  unsubscribe: (() => void) | undefined;
+
+  constructor(
+    readonly keys: readonly KeySpec[],
+    readonly options: WaitOptions,
+    readonly resolve: () => void,
+    readonly reject: (error: Error) => void,
+  ) {}
+}
+
+/** Waiters blocked by one key, and the single timer that wakes them. */
+class KeyQueue {
+  readonly heap = new PriorityQueue<Waiter>(
+    (a, b) => (a.options.replay !== b.options.replay ? a.options.replay : a.options.seq < b.options.seq),
+  );
+  /** Waiters still queued here (the heap also holds stale entries, dropped lazily). */
+  live = 0;
+  timer: TimerHandle | undefined;
+  timerAt = 0;
+  draining = false;
+  redrain = false;
+}
+
+const isPromise = <T>(value: T | Promise<T>): value is Promise<T> =>
+  typeof (value as { then?: unknown } | null)?.then === 'function';
+
+/**
+ * The pause/queue scheduler. A request that cannot start waits in the queue of the key that refused it;
+ * each key has one timer, armed for the moment that key can admit its head (window slot or end of pause),
+ * and releases wake the queues of the released keys. Nothing here is per waiting request: no timer, no
+ * polling. One scheduler serves every guard of a store, so that a release by one axios instance wakes a
+ * request of another instance waiting on the same client_id.
+ */
+export class Scheduler {
+  private readonly queues = new Map<string, KeyQueue>();
+  /** Requests waiting per key, for maxQueue and stats. */
+  private readonly waiting = new Map<string, number>();
+  private readonly deadlines = new PriorityQueue<Waiter>((a, b) => a.options.deadlineAt < b.options.deadlineAt);
+  private deadlineTimer: TimerHandle | undefined;
+  private deadlineTimerAt = Infinity;
+
+  constructor(private readonly store: RateLimitStore) {}
+
+  /** Requests waiting on `key`. */
+  queued(key: string): number {
+    return this.waiting.get(key) ?? 0;
+  }
+
+  /** Live key timers (for tests and benchmarks: one per waiting key, never one per request). */
+  get timerCount(): number {
+    let count = this.deadlineTimer === undefined ? 0 : 1;
+    for (const queue of this.queues.values()) if (queue.timer !== undefined) count++;
+    return count;
+  }
+
+  /**
+   * Takes a slot on every key. Returns undefined when granted at once (the hot path allocates no promise),
+   * else a promise that resolves when granted or rejects with `options.fail(…)`.
+   */
+  acquire(keys: readonly KeySpec[], options: WaitOptions): undefined | Promise<void> {
+    // Joining an existing queue keeps order: a newcomer never overtakes requests already waiting on its keys.
+    for (const key of keys) {
+      if (this.queues.get(key.id)?.live) return this.wait(keys, options, { key: key.id });
+    }
+    let result: AcquireResult | Promise<AcquireResult>;
+    try {
+      result = this.store.acquire(keys);
+    } catch (error) {
+      return Promise.reject(options.fail({ kind: 'store-error', error }));
+    }
+    if (!isPromise(result)) return result.ok ? undefined : this.wait(keys, options, result);
+    return result.then(
+      (settled) => (settled.ok ? undefined : this.wait(keys, options, settled)),
+      (error: unknown) => Promise.reject(options.fail({ kind: 'store-error', error })),
+    );
+  }
+
+  /** Gives the slots back and wakes whoever waits on those keys. */
+  release(keys: readonly KeySpec[], outcome: ReleaseOutcome): void | Promise<void> {
+    const wake = () => {
+      for (const key of keys) if (this.queues.has(key.id)) this.drain(key.id);
+    };
+    let result: void | Promise<void>;
+    try {
+      result = this.store.release(keys, outcome);
+    } catch {
+      result = undefined;
+    }
+    if (isPromise(result)) return result.then(wake, wake);
+    wake();
+  }
+
+  /** A key was just paused: re-examine its queue so that waiters that will not wait that long fail now. */
+  paused(key: string): void {
+    if (this.queues.has(key)) this.drain(key);
+  }
+
+  private wait(keys: readonly KeySpec[], options: WaitOptions, blocked: Blocked): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      for (const key of keys) {
+        if (this.queued(key.id) >= options.maxQueue) {
+          reject(options.fail({ kind: 'queue-full', key: key.id, maxQueue: options.maxQueue }));
+          return;
+        }
+      }
+      const waiter = new Waiter(keys, options, resolve, reject);
+      for (const key of keys) this.waiting.set(key.id, this.queued(key.id) + 1);
+      if (options.deadlineAt !== Infinity) {
+        this.deadlines.push(waiter);
+        this.armDeadline();
+      }
+      waiter.unsubscribe = options.onCancel?.((reason) => this.settle(waiter, options.fail({ kind: 'canceled', reason })));
+      this.place(waiter, blocked);
+    });
+  }
+
+  /** Puts a waiter in the queue of the key that blocked it, or fails it if that wait is not acceptable. */
+  private place(waiter: Waiter, blocked: Blocked): void {
+    if (waiter.state !== 'queued') return;
+    const { retryInMs } = blocked;
+    if (blocked.reason === 'paused' && retryInMs !== undefined && retryInMs > waiter.options.maxPauseMs) {
+      this.settle(waiter, waiter.options.fail({ kind: 'pause-too-long', key: blocked.key, retryInMs }));
+      return;
+    }
+    if (retryInMs !== undefined && this.store.clock.now() + retryInMs > waiter.options.deadlineAt) {
+      this.settle(waiter, waiter.options.fail({ kind: 'deadline', key: blocked.key }));
+      return;
+    }
+    let queue = this.queues.get(blocked.key);
+    if (!queue) {
+      queue = new KeyQueue();
+      this.queues.set(blocked.key, queue);
+    }
+    queue.heap.push(waiter);
+    queue.live++;
+    waiter.queuedOn = blocked.key;
+    if (retryInMs !== undefined) this.arm(blocked.key, queue, retryInMs);
+  }
+
+  /** Takes the waiter out of its queue's live count (its heap entry goes stale). */
+  private unqueue(waiter: Waiter): void {
+    const key = waiter.queuedOn;
+    if (key === undefined) return;
+    waiter.queuedOn = undefined;
+    const queue = this.queues.get(key);
+    if (!queue) return;
+    queue.live--;
+    if (queue.live === 0 && !queue.draining) this.dispose(key, queue);
+  }
+
+  private settle(waiter: Waiter, error?: Error): void {
+    if (waiter.state !== 'queued') return;
+    waiter.state = 'done';
+    for (const key of waiter.keys) {
+      const count = this.queued(key.id) - 1;
+      if (count > 0) this.waiting.set(key.id, count);
+      else this.waiting.delete(key.id);
+    }
+    this.unqueue(waiter);
+    waiter.unsubscribe?.();
+    if (error) waiter.reject(error);
+    else waiter.resolve();
+  }
+
+  private dispose(key: string, queue: KeyQueue): void {
+    if (queue.timer !== undefined) this.store.clock.clearTimer(queue.timer);
+    queue.timer = undefined;
+    queue.heap.clear();
+    if (this.queues.get(key) === queue) this.queues.delete(key);
+  }
+
+  /** One timer per key: keeps the earliest wake-up asked for. */
+  private arm(key: string, queue: KeyQueue, ms: number): void {
+    const clock = this.store.clock;
+    const at = clock.now() + ms;
+    if (queue.timer !== undefined) {
+      if (queue.timerAt <= at) return;
+      clock.clearTimer(queue.timer);
+    }
+    queue.timerAt = at;
+    // Referenced on purpose: a request is waiting on it, and Node must not exit before it settles.
+    queue.timer = clock.setTimer(() => {
+      queue.timer = undefined;
+      this.drain(key);
+    }, Math.ceil(ms));
+  }
+
+  /** Admits waiters of `key` in order until one is blocked by `key` itself. */
+  private drain(key: string): void {
+    const queue = this.queues.get(key);
+    if (!queue) return;
+    if (queue.draining) {
+      queue.redrain = true;
+      return;
+    }
+    queue.draining = true;
+    this.drainLoop(key, queue);
+  }
+
+  private drainLoop(key: string, queue: KeyQueue): void {
+    for (;;) {
+      const head = queue.heap.peek();
+      if (!head) break;
+      if (head.state !== 'queued' || head.queuedOn !== key) {
+        queue.heap.pop();
+        continue;
+      }
+      let result: AcquireResult | Promise<AcquireResult>;
+      try {
+        result = this.store.acquire(head.keys);
+      } catch (error) {
+        this.settle(head, head.options.fail({ kind: 'store-error', error }));
+        continue;
+      }
+      if (isPromise(result)) {
+        result.then(
+          (settled) => {
+            if (this.admit(key, queue, head, settled)) this.drainLoop(key, queue);
+            else this.finishDrain(key, queue);
+          },
+          (error: unknown) => {
+            this.settle(head, head.options.fail({ kind: 'store-error', error }));
+            this.drainLoop(key, queue);
+          },
+        );
+        return;
+      }
+      if (!this.admit(key, queue, head, result)) break;
+    }
+    this.finishDrain(key, queue);
+  }
+
+  private finishDrain(key: string, queue: KeyQueue): void {
+    if (queue.redrain) {
+      queue.redrain = false;
+      this.drainLoop(key, queue);
+      return;
+    }
+    queue.draining = false;
+    if (queue.live === 0) this.dispose(key, queue);
+  }
+
+  /** Acts on the store's answer for the head of `key`'s queue. Returns false when the queue must wait. */
+  private admit(key: string, queue: KeyQueue, head: Waiter, result: AcquireResult): boolean {
+    if (head.state !== 'queued') {
+      // Cancelled while an asynchronous store was deciding: give back what it was granted.
+      if (result.ok) void this.release(head.keys, 'unused');
+      return true;
+    }
+    if (result.ok) {
+      this.settle(head);
+      return true;
+    }
+    if (result.key !== key) {
+      this.unqueue(head);
+      this.place(head, result);
+      return true;
+    }
+    const { retryInMs } = result;
+    if (result.reason === 'paused' && retryInMs !== undefined && retryInMs > head.options.maxPauseMs) {
+      this.settle(head, head.options.fail({ kind: 'pause-too-long', key, retryInMs }));
+      return true;
+    }
+    if (retryInMs !== undefined && this.store.clock.now() + retryInMs > head.options.deadlineAt) {
+      this.settle(head, head.options.fail({ kind: 'deadline', key }));
+      return true;
+    }
+    if (retryInMs !== undefined) this.arm(key, queue, retryInMs);
+    return false;
+  }
+
+  private armDeadline(): void {
+    let top = this.deadlines.peek();
+    while (top && top.state !== 'queued') {
+      this.deadlines.pop();
+      top = this.deadlines.peek();
+    }
+    const clock = this.store.clock;
+    if (!top) {
+      if (this.deadlineTimer !== undefined) clock.clearTimer(this.deadlineTimer);
+      this.deadlineTimer = undefined;
+      this.deadlineTimerAt = Infinity;
+      return;
+    }
+    const at = top.options.deadlineAt;
+    if (this.deadlineTimer !== undefined) {
+      if (this.deadlineTimerAt <= at) return;
+      clock.clearTimer(this.deadlineTimer);
+    }
+    this.deadlineTimerAt = at;
+    // Unref'd: a waiter with a deadline is also waiting on a key timer or an in-flight request.
+    this.deadlineTimer = clock.setTimer(
+      () => {
+        this.deadlineTimer = undefined;
+        this.deadlineTimerAt = Infinity;
+        const now = clock.now();
+        for (let top = this.deadlines.peek(); top && top.options.deadlineAt <= now; top = this.deadlines.peek()) {
+          this.deadlines.pop();
+          const key = top.queuedOn ?? top.keys[0]?.id ?? '';
+          this.settle(top, top.options.fail({ kind: 'deadline', key }));
+        }
+        this.armDeadline();
+      },
+      Math.max(0, Math.ceil(at - clock.now())),
+      { unref: true },
+    );
+  }
+}
+
+const schedulers = new WeakMap<RateLimitStore, Scheduler>();
+
+/** The scheduler shared by every guard that uses `store`. */
+export function schedulerFor(store: RateLimitStore): Scheduler {
+  let scheduler = schedulers.get(store);
+  if (!scheduler) {
+    scheduler = new Scheduler(store);
+    schedulers.set(store, scheduler);
+  }
+  return scheduler;
+}

@@ -1,0 +1,116 @@
+import type { BackoffOptions, JitterOptions } from './backoff.js';
+import type { Clock } from './clock.js';
+import type { LimitLevel } from './parse-429.js';
+
+/** A value, or a promise of it: the memory store answers synchronously, a networked store asynchronously. */
+export type MaybePromise<T> = T | Promise<T>;
+
+/** Limits of one key. Every field is optional: a key may be limited by rate, by concurrency, or neither. */
+export interface LimitSpec {
+  /** At most this many requests start in any interval of `perMs`. */
+  requests?: number;
+  /** Window of `requests`, in ms. @default 1000 */
+  perMs?: number;
+  /** At most this many requests in flight at once. */
+  concurrent?: number;
+}
+
+/** A key as the guard hands it to the store: an id (token part already hashed) and its configured limits. */
+export interface KeySpec {
+  readonly id: string;
+  readonly level: LimitLevel;
+  readonly limits: LimitSpec;
+  /** Added to the window so that network jitter cannot squeeze N+1 arrivals into one server window. */
+  readonly marginMs: number;
+}
+
+/** Limits learned from the server (Clover's X-RateLimit-{type} values, later rate-limit headers). */
+export interface LearnedLimits {
+  requests?: number;
+  concurrent?: number;
+}
+
+export type AcquireResult =
+  | { readonly ok: true }
+  | {
+      readonly ok: false;
+      /** The key that refused. */
+      readonly key: string;
+      readonly reason: 'paused' | 'rate' | 'concurrency';
+      /** Ms until that key could admit the request; undefined = until an in-flight request of it ends. */
+      readonly retryInMs?: number;
+    };
+
+/**
+ * How a request that held a slot ended: `ok` (any response but a throttle: resets the backoff), `throttled`
+ * (a 429), `failed` (network error, cancel) or `unused` (granted, then cancelled before it was sent).
+ */
+export type ReleaseOutcome = 'ok' | 'throttled' | 'failed' | 'unused';
+
+/** A 429 as the guard reports it to the store. */
+export interface ThrottleReport {
+  /** When the throttled request was granted, on this store's clock. */
+  sentAt: number;
+  /** The delay the server asked for, in ms, if it said. */
+  delayMs?: number;
+  /** A limit the server named for this key (Clover's X-RateLimit-{type} value). */
+  named?: LearnedLimits;
+  /** Used when the server gave no delay. */
+  backoff: BackoffOptions;
+  jitter: JitterOptions;
+  /** A number in [0, 1) for the jitter, drawn from the guard's clock. */
+  random: number;
+}
+
+export interface ThrottleOutcome {
+  /** Consecutive throttles of the key from requests sent after its last pause began. */
+  strikes: number;
+  /**
+   * True when the throttled request had been sent before the key's current pause began: the server's
+   * answer is old news, so it must not escalate the backoff or shrink limits a second time.
+   */
+  stale: boolean;
+  /** Ms the key is now paused for (a pause is never shortened). */
+  pausedMs: number;
+  /** Where the pause length came from. */
+  source: 'server' | 'backoff';
+  /** The key's learned limits, when this throttle changed them. */
+  learned?: LearnedLimits;
+}
+
+export interface KeySnapshot {
+  key: string;
+  level: LimitLevel;
+  inFlight: number;
+  /** Ms left of the key's pause; 0 when not paused. */
+  pausedForMs: number;
+  /** Starts inside the current window. */
+  usedInWindow: number;
+  /** 429s seen on this key. */
+  throttled: number;
+  strikes: number;
+  configured: LimitSpec;
+  learned: LearnedLimits;
+  /** What the guard enforces: the stricter of configured and learned. */
+  effective: LimitSpec;
+}
+
+/**
+ * Where limiter state lives. Each call is one atomic decision, so a store shared between processes (Redis)
+ * can sit behind the same interface as the in-process default.
+ */
+export interface RateLimitStore {
+  /** Time, timers and randomness for everything that uses this store. */
+  readonly clock: Clock;
+  /** Takes a start and an in-flight slot on every key at once, or none and says which key refused. */
+  acquire(keys: readonly KeySpec[]): MaybePromise<AcquireResult>;
+  /** Gives back the in-flight slots taken by a successful {@link acquire}. */
+  release(keys: readonly KeySpec[], outcome: ReleaseOutcome): MaybePromise<void>;
+  /**
+   * Records a 429 on `key`, in one atomic step: counts it, adopts a limit the server named, and pauses the key
+   * for the server's delay or the backoff (plus jitter); after the pause one probe request goes first.
+   */
+  throttle(key: KeySpec, report: ThrottleReport): MaybePromise<ThrottleOutcome>;
+  /** State of the keys whose id starts with `prefix`. */
+  snapshot(prefix: string): MaybePromise<KeySnapshot[]>;
+}
