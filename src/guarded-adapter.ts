@@ -154,7 +154,7 @@ async function runGuarded(
     // Throttled. Pause the key before giving the slot back, or the release would wake a waiter into the 429.
     counters.throttled++;
     lastError = error ?? lastError;
-    const pausedMs = await onThrottled(ctx, config, keys, answer, sentAt, attempts);
+    const { pausedMs, key: throttledKey } = await onThrottled(ctx, config, keys, answer, sentAt, attempts);
     void scheduler.release(keys, 'throttled');
 
     const cancelled = cancellation(config);
@@ -163,22 +163,22 @@ async function runGuarded(
       // A user whose validateStatus accepts 429 gets the response, as axios would have given it.
       if (response) return response;
       counters.failures++;
-      throw new RetriesExhaustedError(maxRetries, details(keys[0].id));
+      throw new RetriesExhaustedError(maxRetries, details(throttledKey.id));
     }
     const method = (config.method ?? 'get').toLowerCase();
     if (!IDEMPOTENT.has(method) && !(perRequest.retryNonIdempotent ?? options.retryNonIdempotent)) {
       counters.failures++;
-      throw new NotReplayableError('non-idempotent', details(keys[0].id));
+      throw new NotReplayableError('non-idempotent', details(throttledKey.id));
     }
     if (isStreamBody(config.data)) {
       counters.failures++;
-      throw new NotReplayableError('stream-body', details(keys[0].id));
+      throw new NotReplayableError('stream-body', details(throttledKey.id));
     }
     counters.replays++;
     waitOptions.replay = true;
     emit(options.hooks.onRetry, {
-      key: keys[0].id,
-      level: keys[0].level,
+      key: throttledKey.id,
+      level: throttledKey.level,
       method,
       url: urlForEvents(config),
       attempt: attempts + 1,
@@ -187,7 +187,7 @@ async function runGuarded(
   }
 }
 
-/** Reads the throttle, records it, learns the named limit and pauses the key. Returns the pause in ms. */
+/** Reads the throttle, records it, learns the named limit and pauses the key. Returns the key and pause. */
 async function onThrottled(
   ctx: GuardContext,
   config: InternalAxiosRequestConfig,
@@ -195,7 +195,7 @@ async function onThrottled(
   response: AxiosResponse,
   sentAt: number,
   attempt: number,
-): Promise<number> {
+): Promise<{ key: KeySpec; pausedMs: number }> {
   const { options, store, scheduler } = ctx;
   const clock = store.clock;
   const { rejected, ...signal } = parseThrottle(response.headers, response.data, clock.wallNow());
@@ -247,6 +247,5 @@ async function onThrottled(
       strikes: outcome.strikes,
     });
   }
-  const pausedMs = outcome.pausedMs;
-  return pausedMs;
+  return { key: target, pausedMs: outcome.pausedMs };
 }

@@ -37,6 +37,8 @@ const CLOVER_HEADERS: ReadonlyArray<[string, LimitLevel, LimitKind]> = [
 const GENESYS_CODE = 'too.many.requests.retry.after';
 const GENESYS_SECONDS = /retry the request in \[?(\d+(?:\.\d+)?)\]? seconds?/i;
 const DELTA_SECONDS = /^\d+(?:\.\d+)?$/;
+const IMF_OR_RFC850 = /^[a-z]{3,9}, .+ GMT$/i;
+const ASCTIME = /^[a-z]{3} [a-z]{3} +\d{1,2} \d{2}:\d{2}:\d{2} \d{4}$/i;
 /** Reset values above this are epoch seconds, not delta-seconds (2001-09-09; no API waits 31 years). */
 const EPOCH_SECONDS_THRESHOLD = 1e9;
 const MAX_BODY_CHARS = 64 * 1024;
@@ -71,11 +73,10 @@ export function readHeader(headers: HeadersLike, name: string): string | undefin
 export function parseRetryAfter(value: string | undefined, wallNow: number, rejected: string[]): number | undefined {
   if (value === undefined || value === '') return undefined;
   if (DELTA_SECONDS.test(value)) return secondsToMs(Number(value), `retry-after: ${value}`, rejected);
-  // An HTTP-date always names a weekday and GMT; Date.parse alone would accept "12" or "2030".
-  if (/^[a-z]{3},? .*\d{2}:\d{2}:\d{2} GMT$|^[a-z]{3} [a-z]{3} .*\d{4}$/i.test(value)) {
-    const at = Date.parse(value);
-    if (Number.isFinite(at)) return Math.max(0, at - wallNow);
-  }
+  // An HTTP-date names a weekday (Date.parse alone would take "12" or "2030" as a date): IMF-fixdate and
+  // RFC 850 end in GMT; asctime has no zone and is GMT by definition.
+  const at = IMF_OR_RFC850.test(value) ? Date.parse(value) : ASCTIME.test(value) ? Date.parse(`${value} GMT`) : NaN;
+  if (Number.isFinite(at)) return Math.max(0, at - wallNow);
   rejected.push(`retry-after: ${value}`);
   return undefined;
 }
