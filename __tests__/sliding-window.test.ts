@@ -17,7 +17,7 @@ describe('SlidingWindowLog', () => {
     const log = new SlidingWindowLog(3, 1000);
     for (let i = 0; i < 3; i++) {
       expect(log.waitMs(0)).toBe(0);
-      log.record(0);
+      log.settle(log.record(0), 0);
     }
     expect(log.waitMs(0)).toBe(1000);
     expect(log.waitMs(999)).toBe(1);
@@ -35,13 +35,13 @@ describe('SlidingWindowLog', () => {
       let now = 0;
       for (let i = 0; i < 2000; i++) {
         now += rand() < 0.5 ? 0 : rand() * windowMs * 0.3;
-        const wait = log.waitMs(now);
+        const wait = log.waitMs(now) ?? 0;
         if (wait === 0) {
-          log.record(now);
+          log.settle(log.record(now), now);
           starts.push(now);
         } else if (rand() < 0.5) {
           now += wait; // a waiter that comes back exactly when told
-          log.record(now);
+          log.settle(log.record(now), now);
           starts.push(now);
         }
       }
@@ -54,10 +54,9 @@ describe('SlidingWindowLog', () => {
     let now = 0;
     let started = 0;
     while (now < 60_000) {
-      const wait = log.waitMs(now);
-      now += wait;
+      now += log.waitMs(now) ?? 0;
       if (now >= 60_000) break;
-      log.record(now);
+      log.settle(log.record(now), now);
       started++;
     }
     expect(started).toBe(50 * 60);
@@ -65,7 +64,7 @@ describe('SlidingWindowLog', () => {
 
   it('keeps the newest starts when the limit shrinks, so the guarantee holds across the change', () => {
     const log = new SlidingWindowLog(5, 1000);
-    for (const t of [0, 100, 200, 300, 400]) log.record(t);
+    for (const t of [0, 100, 200, 300, 400]) log.settle(log.record(t), t);
     log.resize(2);
     // The two newest (300, 400) remain: the next start is allowed at 1300.
     expect(log.waitMs(500)).toBe(800);
@@ -77,8 +76,41 @@ describe('SlidingWindowLog', () => {
   it('reports idle once every start has left the window', () => {
     const log = new SlidingWindowLog(2, 100);
     expect(log.isIdle(0)).toBe(true);
-    log.record(10);
+    const entry = log.record(10);
+    expect(log.isIdle(500)).toBe(false); // still in flight
+    log.settle(entry, 10);
     expect(log.isIdle(109)).toBe(false);
     expect(log.isIdle(110)).toBe(true);
+  });
+
+  it('holds an in-flight request in the window until it is answered', () => {
+    const log = new SlidingWindowLog(1, 1000);
+    const entry = log.record(0);
+    expect(log.waitMs(5000)).toBeUndefined();
+    log.settle(entry, 5000);
+    // The first N answers know nothing of the link: the whole latency (capped at W/10) may precede arrival.
+    expect(log.waitMs(5000)).toBe(0);
+    expect(log.used(1099)).toBe(1);
+    expect(log.used(1100)).toBe(0);
+  });
+
+  it('stamps a slow answer later by its latency above the fastest, so a cold connection cannot squeeze in N+1', () => {
+    const log = new SlidingWindowLog(2, 1000);
+    // Two warm-up answers of 5 ms set the fastest latency once N answers are in.
+    log.settle(log.record(0), 5);
+    log.settle(log.record(0), 5);
+    // Then one answered in 35 ms (a cold connection: it may have reached the server 30 ms late) ...
+    log.settle(log.record(1000), 1035);
+    // ... and one in 5 ms.
+    log.settle(log.record(1000), 1005);
+    // The oldest of the last two is the slow one, stamped at 1000 + 30: the next may start at 2030, not 2000.
+    expect(log.waitMs(2000)).toBe(30);
+    expect(log.waitMs(2030)).toBe(0);
+  });
+
+  it('marks a granted request that never went out at its start', () => {
+    const log = new SlidingWindowLog(1, 1000);
+    log.unused(log.record(0));
+    expect(log.waitMs(1000)).toBe(0);
   });
 });

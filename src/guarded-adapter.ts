@@ -14,7 +14,7 @@ import { emit } from './events.js';
 import { hashToken } from './hash.js';
 import type { ResolvedOptions } from './options.js';
 import { parseThrottle, readHeader } from './parse-429.js';
-import type { Scheduler, WaitFailure } from './scheduler.js';
+import { isPromise, type Scheduler, type WaitFailure } from './scheduler.js';
 import type { KeySpec, RateLimitStore } from './store.js';
 
 /** Marks our wrapper and remembers what it wraps, so a re-sent config is never wrapped twice. */
@@ -131,8 +131,8 @@ async function runGuarded(
   };
 
   for (;;) {
-    const wait = scheduler.acquire(keys, waitOptions);
-    if (wait) await wait;
+    const granted = scheduler.acquire(keys, waitOptions);
+    const { lease } = isPromise(granted) ? await granted : granted;
     const sentAt = clock.now();
     attempts++;
     counters.attempts++;
@@ -146,7 +146,7 @@ async function runGuarded(
     }
     const answer = response ?? (error as ThrottledError | undefined)?.response;
     if (!answer || !options.throttleStatuses.has(answer.status)) {
-      void scheduler.release(keys, answer ? 'ok' : 'failed');
+      void scheduler.release(keys, answer ? 'ok' : 'failed', lease);
       if (response) return response;
       throw error;
     }
@@ -155,7 +155,7 @@ async function runGuarded(
     counters.throttled++;
     lastError = error ?? lastError;
     const { pausedMs, key: throttledKey } = await onThrottled(ctx, config, keys, answer, sentAt, attempts);
-    void scheduler.release(keys, 'throttled');
+    void scheduler.release(keys, 'throttled', lease);
 
     const cancelled = cancellation(config);
     if (cancelled) throw cancelled;
@@ -216,7 +216,7 @@ async function onThrottled(
   };
   // The memory store answers synchronously: no await, so no other response can slip in before the pause.
   const pending = store.throttle(target, report);
-  const outcome = pending instanceof Promise ? await pending : pending;
+  const outcome = isPromise(pending) ? await pending : pending;
   scheduler.paused(target.id);
 
   emit(options.hooks.onRateLimited, {

@@ -2,12 +2,13 @@ import { addJitter, exponentialBackoff } from './backoff.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { effectiveLimits, nextLearnedLimit } from './limits.js';
 import type { LimitLevel } from './parse-429.js';
-import { SlidingWindowLog } from './sliding-window.js';
+import { SlidingWindowLog, type WindowEntry } from './sliding-window.js';
 import type {
   AcquireResult,
   KeySnapshot,
   KeySpec,
   LearnedLimits,
+  Lease,
   LimitSpec,
   RateLimitStore,
   ReleaseOutcome,
@@ -59,7 +60,8 @@ class KeyRecord {
   }
 }
 
-const GRANTED: AcquireResult = Object.freeze({ ok: true });
+/** The window entries a grant recorded, one per key (undefined for keys without a rate limit). */
+type MemoryLease = ReadonlyArray<WindowEntry | undefined>;
 
 /** The default store: state in this process, shared by every guard that uses it. */
 export class MemoryStore implements RateLimitStore {
@@ -100,21 +102,29 @@ export class MemoryStore implements RateLimitStore {
       }
       const window = this.window(record, limits, keys[i].marginMs);
       const wait = window ? window.waitMs(now) : 0;
-      if (wait > 0) return { ok: false, key: keys[i].id, reason: 'rate', retryInMs: wait };
+      if (wait !== 0) return { ok: false, key: keys[i].id, reason: 'rate', retryInMs: wait };
     }
+    const lease: Array<WindowEntry | undefined> = [];
     for (const record of records) {
-      record.window?.record(now);
+      lease.push(record.window?.record(now));
       record.inFlight++;
       record.lastUsed = now;
     }
-    return GRANTED;
+    return { ok: true, lease };
   }
 
-  release(keys: readonly KeySpec[], outcome: ReleaseOutcome): void {
+  release(keys: readonly KeySpec[], outcome: ReleaseOutcome, lease: Lease): void {
     const now = this.clock.now();
-    for (const spec of keys) {
-      const record = this.records.get(spec.id);
+    const entries = lease as MemoryLease | undefined;
+    for (let i = 0; i < keys.length; i++) {
+      const record = this.records.get(keys[i].id);
       if (!record) continue;
+      const entry = entries?.[i];
+      if (entry) {
+        if (outcome === 'unused') entry.stamp = entry.start;
+        else if (record.window) record.window.settle(entry, now);
+        else entry.stamp = now;
+      }
       if (record.inFlight > 0) record.inFlight--;
       record.lastUsed = now;
       if (outcome === 'ok') {

@@ -1,6 +1,6 @@
 import type { TimerHandle } from './clock.js';
 import { PriorityQueue } from './priority-queue.js';
-import type { AcquireResult, KeySpec, RateLimitStore, ReleaseOutcome } from './store.js';
+import type { AcquireResult, KeySpec, Lease, RateLimitStore, ReleaseOutcome } from './store.js';
 
 /** Why a wait ended without a slot. The caller turns it into a typed error. */
 export type WaitFailure =
@@ -38,7 +38,7 @@ class Waiter {
   constructor(
     readonly keys: readonly KeySpec[],
     readonly options: WaitOptions,
-    readonly resolve: () => void,
+    readonly resolve: (lease: Lease) => void,
     readonly reject: (error: Error) => void,
   ) {}
 }
@@ -56,7 +56,12 @@ class KeyQueue {
   redrain = false;
 }
 
-const isPromise = <T>(value: T | Promise<T>): value is Promise<T> =>
+/** A grant: the store's lease, to hand back on release. Wrapped so that it can never look like a promise. */
+export interface Granted {
+  readonly lease: Lease;
+}
+
+export const isPromise = <T>(value: T | Promise<T>): value is Promise<T> =>
   typeof (value as { then?: unknown } | null)?.then === 'function';
 
 /**
@@ -89,10 +94,10 @@ export class Scheduler {
   }
 
   /**
-   * Takes a slot on every key. Returns undefined when granted at once (the hot path allocates no promise),
-   * else a promise that resolves when granted or rejects with `options.fail(…)`.
+   * Takes a slot on every key. Returns the lease when granted at once (the hot path allocates no promise),
+   * else a promise of it that rejects with `options.fail(…)` if the wait fails.
    */
-  acquire(keys: readonly KeySpec[], options: WaitOptions): undefined | Promise<void> {
+  acquire(keys: readonly KeySpec[], options: WaitOptions): Granted | Promise<Granted> {
     // Joining an existing queue keeps order: a newcomer never overtakes requests already waiting on its keys.
     for (const key of keys) {
       if (this.queues.get(key.id)?.live) return this.wait(keys, options, { key: key.id });
@@ -103,21 +108,21 @@ export class Scheduler {
     } catch (error) {
       return Promise.reject(options.fail({ kind: 'store-error', error }));
     }
-    if (!isPromise(result)) return result.ok ? undefined : this.wait(keys, options, result);
+    if (!isPromise(result)) return result.ok ? { lease: result.lease } : this.wait(keys, options, result);
     return result.then(
-      (settled) => (settled.ok ? undefined : this.wait(keys, options, settled)),
+      (settled) => (settled.ok ? { lease: settled.lease } : this.wait(keys, options, settled)),
       (error: unknown) => Promise.reject(options.fail({ kind: 'store-error', error })),
     );
   }
 
   /** Gives the slots back and wakes whoever waits on those keys. */
-  release(keys: readonly KeySpec[], outcome: ReleaseOutcome): void | Promise<void> {
+  release(keys: readonly KeySpec[], outcome: ReleaseOutcome, lease: Lease): void | Promise<void> {
     const wake = () => {
       for (const key of keys) if (this.queues.has(key.id)) this.drain(key.id);
     };
     let result: void | Promise<void>;
     try {
-      result = this.store.release(keys, outcome);
+      result = this.store.release(keys, outcome, lease);
     } catch {
       result = undefined;
     }
@@ -130,15 +135,15 @@ export class Scheduler {
     if (this.queues.has(key)) this.drain(key);
   }
 
-  private wait(keys: readonly KeySpec[], options: WaitOptions, blocked: Blocked): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+  private wait(keys: readonly KeySpec[], options: WaitOptions, blocked: Blocked): Promise<Granted> {
+    return new Promise<Granted>((resolve, reject) => {
       for (const key of keys) {
         if (this.queued(key.id) >= options.maxQueue) {
           reject(options.fail({ kind: 'queue-full', key: key.id, maxQueue: options.maxQueue }));
           return;
         }
       }
-      const waiter = new Waiter(keys, options, resolve, reject);
+      const waiter = new Waiter(keys, options, (lease) => resolve({ lease }), reject);
       for (const key of keys) this.waiting.set(key.id, this.queued(key.id) + 1);
       if (options.deadlineAt !== Infinity) {
         this.deadlines.push(waiter);
@@ -183,7 +188,7 @@ export class Scheduler {
     if (queue.live === 0 && !queue.draining) this.dispose(key, queue);
   }
 
-  private settle(waiter: Waiter, error?: Error): void {
+  private settle(waiter: Waiter, outcome: { lease: Lease } | Error): void {
     if (waiter.state !== 'queued') return;
     waiter.state = 'done';
     for (const key of waiter.keys) {
@@ -193,8 +198,8 @@ export class Scheduler {
     }
     this.unqueue(waiter);
     waiter.unsubscribe?.();
-    if (error) waiter.reject(error);
-    else waiter.resolve();
+    if (outcome instanceof Error) waiter.reject(outcome);
+    else waiter.resolve(outcome.lease);
   }
 
   private dispose(key: string, queue: KeyQueue): void {
@@ -279,11 +284,11 @@ export class Scheduler {
   private admit(key: string, queue: KeyQueue, head: Waiter, result: AcquireResult): boolean {
     if (head.state !== 'queued') {
       // Cancelled while an asynchronous store was deciding: give back what it was granted.
-      if (result.ok) void this.release(head.keys, 'unused');
+      if (result.ok) void this.release(head.keys, 'unused', result.lease);
       return true;
     }
     if (result.ok) {
-      this.settle(head);
+      this.settle(head, { lease: result.lease });
       return true;
     }
     if (result.key !== key) {

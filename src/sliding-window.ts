@@ -1,74 +1,108 @@
 /**
- * The rate limiter: a sliding-window log of the last N start times in a ring buffer.
+ * The rate limiter: a sliding-window log of the last N requests of a key, in a ring buffer.
  *
  * Why not a token bucket: a bucket of N tokens refilled at N per W lets 2N requests start within one
  * window (a full bucket spent at the end of one window plus the refill), which a fixed- or sliding-window
- * server rejects. This log admits a start only when the N-th most recent start is at least W old, so no
- * interval of length W ever holds more than N starts, whatever window the server uses; and it admits
- * exactly N per W when saturated, so nothing of the quota is given away. Cost: one number per allowed
- * request of the window, O(1) per start.
+ * server rejects. This log admits a request only when the N-th most recent one is at least W old, so no
+ * interval of length W ever holds more than N, whatever window the server uses; and it admits exactly N
+ * per W when saturated, so nothing of the quota is given away.
+ *
+ * "Old" is measured from when the request most likely reached the server, not from when it was handed to
+ * the adapter: a request on a cold connection (TCP/TLS handshake) can arrive tens of ms after one sent
+ * later on a warm connection, and a strict sliding-window server then counts N+1. So each entry is
+ * stamped, once its answer is back, at start + (its latency − the key's fastest latency), capped at W/10:
+ * the extra time it took is time it may have spent before arriving. Until then it counts as in flight
+ * and holds its place. Only the oldest entry is ever checked or evicted, so the guarantee needs no order
+ * among stamps.
  */
+export interface WindowEntry {
+  readonly start: number;
+  /** Estimated arrival at the server; Infinity while the request is in flight. */
+  stamp: number;
+}
+
 export class SlidingWindowLog {
-  private starts: number[];
-  private head = 0; // index of the oldest recorded start
+  private entries: WindowEntry[];
+  private head = 0; // index of the oldest entry
   private size = 0;
+  /** Fastest answer seen; the first N answers assume 0 (nothing known about the link yet). */
+  private fastestMs = Infinity;
+  private settledCount = 0;
 
   constructor(
     private limitValue: number,
     /** Window length in ms, safety margin included. */
     public windowMs: number,
   ) {
-    this.starts = new Array<number>(limitValue);
+    this.entries = new Array<WindowEntry>(limitValue);
   }
 
   get limit(): number {
     return this.limitValue;
   }
 
-  /** Ms until one more start is allowed: 0 when one may start now. */
-  waitMs(now: number): number {
+  /**
+   * Ms until one more request may start: 0 when one may start now, undefined when the oldest entry is
+   * still in flight (wait for its answer).
+   */
+  waitMs(now: number): number | undefined {
     if (this.size < this.limitValue) return 0;
-    const wait = this.starts[this.head] + this.windowMs - now;
+    const stamp = this.entries[this.head].stamp;
+    if (stamp === Infinity) return undefined;
+    const wait = stamp + this.windowMs - now;
     return wait > 0 ? wait : 0;
   }
 
-  /** Records a start at `now`. Call only when {@link waitMs} is 0. */
-  record(now: number): void {
+  /** Records a request starting at `now`. Call only when {@link waitMs} is 0. */
+  record(now: number): WindowEntry {
+    const entry: WindowEntry = { start: now, stamp: Infinity };
     const capacity = this.limitValue;
     if (this.size < capacity) {
-      this.starts[(this.head + this.size) % capacity] = now;
+      this.entries[(this.head + this.size) % capacity] = entry;
       this.size++;
     } else {
-      this.starts[this.head] = now;
+      this.entries[this.head] = entry;
       this.head = (this.head + 1) % capacity;
     }
+    return entry;
   }
 
-  /** Starts inside the window ending at `now`. */
+  /** The request of `entry` got its answer at `now`: stamp its likely arrival. */
+  settle(entry: WindowEntry, now: number): void {
+    const latency = Math.max(0, now - entry.start);
+    if (latency < this.fastestMs) this.fastestMs = latency;
+    const floor = this.settledCount++ < this.limitValue ? 0 : this.fastestMs;
+    entry.stamp = entry.start + Math.min(latency - floor, this.windowMs / 10);
+  }
+
+  /** The request of `entry` was granted but never sent. */
+  unused(entry: WindowEntry): void {
+    entry.stamp = entry.start;
+  }
+
+  /** Entries inside the window ending at `now` (in flight included). */
   used(now: number): number {
     let count = 0;
     for (let i = 0; i < this.size; i++) {
-      if (this.starts[(this.head + i) % this.limitValue] + this.windowMs > now) count++;
+      if (this.entries[(this.head + i) % this.limitValue].stamp + this.windowMs > now) count++;
     }
     return count;
   }
 
-  /** True when no recorded start is inside the window any more: the log can be dropped. */
+  /** True when every entry has been answered and left the window: the log can be dropped. */
   isIdle(now: number): boolean {
-    if (this.size === 0) return true;
-    const newest = this.starts[(this.head + this.size - 1) % this.limitValue];
-    return newest + this.windowMs <= now;
+    return this.used(now) === 0;
   }
 
-  /** Changes N, keeping the most recent starts so that the guarantee holds across the change. */
+  /** Changes N, keeping the most recent entries so that the guarantee holds across the change. */
   resize(limit: number): void {
     if (limit === this.limitValue) return;
     const keep = Math.min(this.size, limit);
-    const next = new Array<number>(limit);
+    const next = new Array<WindowEntry>(limit);
     for (let i = 0; i < keep; i++) {
-      next[i] = this.starts[(this.head + this.size - keep + i) % this.limitValue];
+      next[i] = this.entries[(this.head + this.size - keep + i) % this.limitValue];
     }
-    this.starts = next;
+    this.entries = next;
     this.head = 0;
     this.size = keep;
     this.limitValue = limit;

@@ -30,14 +30,17 @@ export interface LearnedLimits {
   concurrent?: number;
 }
 
+/** What a store hands out with a grant and takes back on release; opaque to everyone else. */
+export type Lease = unknown;
+
 export type AcquireResult =
-  | { readonly ok: true }
+  | { readonly ok: true; readonly lease: Lease }
   | {
       readonly ok: false;
       /** The key that refused. */
       readonly key: string;
       readonly reason: 'paused' | 'rate' | 'concurrency';
-      /** Ms until that key could admit the request; undefined = until an in-flight request of it ends. */
+      /** Ms until that key could admit the request; undefined = until an in-flight request of it is answered. */
       readonly retryInMs?: number;
     };
 
@@ -104,8 +107,8 @@ export interface RateLimitStore {
   readonly clock: Clock;
   /** Takes a start and an in-flight slot on every key at once, or none and says which key refused. */
   acquire(keys: readonly KeySpec[]): MaybePromise<AcquireResult>;
-  /** Gives back the in-flight slots taken by a successful {@link acquire}. */
-  release(keys: readonly KeySpec[], outcome: ReleaseOutcome): MaybePromise<void>;
+  /** The request of a successful {@link acquire} was answered (or abandoned): gives back its slots. */
+  release(keys: readonly KeySpec[], outcome: ReleaseOutcome, lease: Lease): MaybePromise<void>;
   /**
    * Records a 429 on `key`, in one atomic step: counts it, adopts a limit the server named, and pauses the key
    * for the server's delay or the backoff (plus jitter); after the pause one probe request goes first.
