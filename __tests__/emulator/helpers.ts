@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
-import type { TimelineEntry } from '../../emulator/index.js';
+import { startEmulator, type EmulatorOptions, type RunningEmulator, type TimelineEntry, type Vendor } from '../../emulator/index.js';
 
 export interface RawResponse {
   status: number;
@@ -108,4 +108,28 @@ export function expectedByRateRules(
     accepted.push(e);
     return { status: 200 };
   });
+}
+
+/**
+ * Per-file fixture: a keep-alive agent, and a `start` that closes every emulator it started after each test
+ * (and the agent after the file), so a failing assertion cannot leave a server open.
+ */
+export function useEmulators(vendor: Vendor): {
+  agent: http.Agent;
+  start(options?: Omit<EmulatorOptions, 'vendor'>): Promise<RunningEmulator>;
+} {
+  const agent = new http.Agent({ keepAlive: true });
+  const running: RunningEmulator[] = [];
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((e) => e.close()));
+  });
+  afterAll(() => agent.destroy());
+  return {
+    agent,
+    async start(options = {}) {
+      const emulator = await startEmulator({ vendor, ...options });
+      running.push(emulator);
+      return emulator;
+    },
+  };
 }

@@ -1,0 +1,96 @@
+/**
+ * The contract every RateLimitStore meets, run against each store (memory now; others reuse it).
+ * `make()` returns a fresh store on a clock the test can move: `advance(ms)` moves that clock.
+ */
+import type { KeySpec, RateLimitStore } from '../../src/store';
+
+export interface StoreUnderTest {
+  store: RateLimitStore;
+  advance(ms: number): Promise<void>;
+  close?(): Promise<void>;
+}
+
+const BACKOFF = { baseMs: 1000, maxMs: 60_000 };
+const NO_JITTER = { ratio: 0, maxMs: 0 };
+
+export function describeStoreContract(name: string, make: () => Promise<StoreUnderTest>): void {
+  describe(`${name} meets the store contract`, () => {
+    let subject: StoreUnderTest;
+    let prefix = 0;
+    const key = (limits: KeySpec['limits'], level: KeySpec['level'] = 'client'): KeySpec => ({
+      id: `contract-${++prefix}-${Math.random().toString(36).slice(2, 8)}`,
+      level,
+      limits,
+      marginMs: 0,
+    });
+
+    beforeEach(async () => {
+      subject = await make();
+    });
+    afterEach(async () => {
+      await subject.close?.();
+    });
+
+    it('grants N per window, then says how long to wait', async () => {
+      const k = key({ requests: 2, perMs: 1000 });
+      const { store } = subject;
+      const a = await store.acquire([k]);
+      const b = await store.acquire([k]);
+      expect(a.ok && b.ok).toBe(true);
+      if (a.ok) await store.release([k], 'ok', a.lease);
+      if (b.ok) await store.release([k], 'ok', b.lease);
+      const c = await store.acquire([k]);
+      expect(c).toMatchObject({ ok: false, key: k.id, reason: 'rate' });
+      if (!c.ok) expect(c.retryInMs).toBeGreaterThan(900);
+      await subject.advance(1001);
+      expect((await store.acquire([k])).ok).toBe(true);
+    });
+
+    it('takes all keys or none, and names the key that refused', async () => {
+      const app = key({ requests: 10, perMs: 1000 });
+      const token = key({ concurrent: 1 }, 'token');
+      const { store } = subject;
+      const first = await store.acquire([app, token]);
+      expect(first.ok).toBe(true);
+      const second = await store.acquire([app, token]);
+      expect(second).toMatchObject({ ok: false, key: token.id, reason: 'concurrency' });
+      const snapshot = await store.snapshot(app.id);
+      expect(snapshot[0].usedInWindow).toBe(1); // the refused request took nothing from the app
+      if (first.ok) await store.release([app, token], 'ok', first.lease);
+      expect((await store.acquire([app, token])).ok).toBe(true);
+    });
+
+    it('pauses a key on a throttle, for the server delay, then lets one probe through first', async () => {
+      const k = key({});
+      const { store } = subject;
+      const sent = await store.acquire([k]);
+      if (!sent.ok) throw new Error('expected a grant');
+      const outcome = await store.throttle(k, { sentAt: 0, delayMs: 2000, backoff: BACKOFF, jitter: NO_JITTER, random: 0 });
+      await store.release([k], 'throttled', sent.lease);
+      expect(outcome).toMatchObject({ strikes: 1, stale: false, source: 'server' });
+      expect(outcome.pausedMs).toBeGreaterThan(1900);
+      expect(await store.acquire([k])).toMatchObject({ ok: false, reason: 'paused' });
+      await subject.advance(2001);
+      const probe = await store.acquire([k]);
+      expect(probe.ok).toBe(true);
+      expect(await store.acquire([k])).toMatchObject({ ok: false, reason: 'concurrency' });
+      if (probe.ok) await store.release([k], 'ok', probe.lease);
+      expect((await store.acquire([k])).ok).toBe(true);
+    });
+
+    it('backs off exponentially without a server delay, and adopts a named limit', async () => {
+      const k = key({ requests: 20, perMs: 1000 });
+      const { store } = subject;
+      const report = { backoff: BACKOFF, jitter: NO_JITTER, random: 0.5 };
+      const first = await store.throttle(k, { ...report, sentAt: Number.POSITIVE_INFINITY, named: { requests: 16 } });
+      expect(first).toMatchObject({ strikes: 1, source: 'backoff', learned: { requests: 16 } });
+      await subject.advance(1001);
+      const second = await store.throttle(k, { ...report, sentAt: Number.POSITIVE_INFINITY });
+      expect(second.strikes).toBe(2);
+      expect(second.pausedMs).toBeGreaterThan(1900);
+      const [snapshot] = await store.snapshot(k.id);
+      expect(snapshot.effective).toMatchObject({ requests: 16, perMs: 1000 });
+      expect(snapshot.throttled).toBe(2);
+    });
+  });
+}
