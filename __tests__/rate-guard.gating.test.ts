@@ -22,6 +22,17 @@ describe('gating by rate', () => {
     expect(sent.map((s) => s.url)).toEqual(['/r/1', '/r/2', '/r/3', '/r/4', '/r/5']);
   });
 
+  it('sustains at least 98% of the limit over a long saturated run (default margin)', async () => {
+    const { api, clock, sent } = mockApi({ limits: { client: { requests: 50, perMs: 1000 } } });
+    const calls = Array.from({ length: 3200 }, (_, i) => api.get(`/s/${i}`));
+    await clock.advance(60_000 - 1);
+    // 60 s at 50/s is 3000 at most; the 10 ms margin costs 1%.
+    expect(sent.length).toBeGreaterThanOrEqual(0.98 * 3000);
+    expect(sent.length).toBeLessThanOrEqual(3000);
+    await clock.runAll();
+    await Promise.all(calls);
+  });
+
   it('adds the window margin (1% of the window by default) so jitter cannot squeeze in an extra request', async () => {
     const { api, clock, sent } = mockApi({ limits: { client: { requests: 1, perMs: 1000 } } });
     void api.get('/a');
@@ -98,6 +109,23 @@ describe('gating by concurrency', () => {
     expect(calls.filter((c) => c.error).length).toBe(2);
     const stats = await guard.stats();
     expect(stats.keys.find((k) => k.key === 'c')).toMatchObject({ inFlight: 0, queued: 0 });
+  });
+
+  it('frees the slot of a request cancelled while in flight', async () => {
+    const clock = new FakeClock();
+    const api = axios.create();
+    // A hand-written adapter that hangs until aborted, as the http adapter does.
+    api.defaults.adapter = (config) =>
+      new Promise((_, reject) => config.signal?.addEventListener?.('abort', () => reject(new axios.CanceledError())));
+    const guard = rateGuard(api, { clientId: 'inflight', store: new MemoryStore({ clock }), limits: { client: { concurrent: 1 } } });
+    const controller = new AbortController();
+    const hanging = track(api.get('/hang', { signal: controller.signal }));
+    await clock.advance(0);
+    expect((await guard.stats()).keys[0].inFlight).toBe(1);
+    controller.abort();
+    await hanging.promise;
+    expect(axios.isCancel(hanging.error)).toBe(true);
+    expect((await guard.stats()).keys[0].inFlight).toBe(0);
   });
 
   it('frees the slot when the network fails or another interceptor throws', async () => {
