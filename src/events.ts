@@ -24,8 +24,11 @@ export interface RateLimitedEvent extends KeyEvent {
 /** A key was paused: nothing of it is sent until `pauseMs` have passed, then one probe goes first. */
 export interface PauseEvent extends KeyEvent {
   pauseMs: number;
-  /** Where the delay came from: the server (`retry-after`, `genesys-body`, `ratelimit-reset`) or `backoff`. */
-  source: NonNullable<ThrottleSignal['delaySource']> | 'backoff';
+  /**
+   * Where the delay came from: the server (`retry-after`, `genesys-body`, `ratelimit-reset`), `backoff`, or
+   * `quota`: a response said no requests remain until the reset (no 429 involved).
+   */
+  source: NonNullable<ThrottleSignal['delaySource']> | 'backoff' | 'quota';
   /** Consecutive throttles of the key. */
   strikes: number;
 }
@@ -40,11 +43,13 @@ export interface RetryEvent extends KeyEvent {
   delayMs: number;
 }
 
-/** The server named a limit and the guard now enforces it. */
+/** The guard now enforces a limit it learned: named in a 429, advertised in headers, or found by AIMD. */
 export interface LimitLearnedEvent extends KeyEvent {
   kind: LimitKind;
-  /** The value named by the server. */
-  named: number;
+  /** The value named or advertised by the server; absent when AIMD found it. */
+  named?: number;
+  /** `throttle` (a 429 named it, or AIMD shrank on a 429) or `headers` (an advertised quota). */
+  from: 'throttle' | 'headers';
   learned: LearnedLimits;
 }
 

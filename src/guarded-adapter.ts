@@ -14,8 +14,9 @@ import { emit } from './events.js';
 import { hashToken } from './hash.js';
 import type { ResolvedOptions } from './options.js';
 import { parseThrottle, readHeader } from './parse-429.js';
+import { readRateLimitHeaders } from './rate-limit-headers.js';
 import { isPromise, type Scheduler, type WaitFailure } from './scheduler.js';
-import type { KeySpec, RateLimitStore } from './store.js';
+import type { KeySpec, ObserveOutcome, RateLimitStore } from './store.js';
 
 /** Marks our wrapper and remembers what it wraps, so a re-sent config is never wrapped twice. */
 const WRAPPED = Symbol.for('axios-rate-guard.inner-adapter');
@@ -70,6 +71,7 @@ function keysFor(ctx: GuardContext, config: InternalAxiosRequestConfig): readonl
       level: 'token',
       limits: options.tokenLimits,
       marginMs: options.tokenMarginMs,
+      adaptive: options.adaptive,
     },
   ];
 }
@@ -145,6 +147,10 @@ async function runGuarded(
       error = caught;
     }
     const answer = response ?? (error as ThrottledError | undefined)?.response;
+    if (answer) {
+      const observed = observeQuota(ctx, keys, answer, sentAt);
+      if (observed) await observed;
+    }
     if (!answer || !options.throttleStatuses.has(answer.status)) {
       void scheduler.release(keys, answer ? 'ok' : 'failed', lease);
       if (response) return response;
@@ -187,6 +193,42 @@ async function runGuarded(
   }
 }
 
+/**
+ * Reads the quota a response advertises (any status) and hands it to the store. Returns a promise only
+ * when the store is asynchronous; most responses carry no rate-limit header and cost one scan of names.
+ */
+function observeQuota(ctx: GuardContext, keys: readonly KeySpec[], response: AxiosResponse, sentAt: number): Promise<void> | undefined {
+  const { options, store } = ctx;
+  const reading = readRateLimitHeaders(response.headers, store.clock.wallNow());
+  if (!reading) return undefined;
+  const target = (options.unnamedLimitLevel === 'token' && keys[1]) || keys[0];
+  if (reading.rejected.length > 0) {
+    emit(options.hooks.onDebug, { message: 'ignored unusable rate-limit headers', key: target.id, values: reading.rejected });
+  }
+  const policy = reading.policy ? { requests: reading.policy.requests, perMs: reading.policy.windowMs } : undefined;
+  if (!policy && reading.remaining === undefined) return undefined;
+  const pending = store.observe(target, { sentAt, policy, limit: reading.limit, remaining: reading.remaining, resetMs: reading.resetMs });
+  const report = (outcome: ObserveOutcome) => {
+    if (outcome.learned) {
+      emit(options.hooks.onLimitLearned, {
+        key: target.id,
+        level: target.level,
+        kind: 'rate',
+        named: policy?.requests,
+        from: 'headers',
+        learned: outcome.learned,
+      });
+    }
+    if (outcome.heldMs !== undefined) {
+      ctx.scheduler.paused(target.id);
+      emit(options.hooks.onPause, { key: target.id, level: target.level, pauseMs: outcome.heldMs, source: 'quota', strikes: 0 });
+    }
+  };
+  if (isPromise(pending)) return pending.then(report);
+  report(pending);
+  return undefined;
+}
+
 /** Reads the throttle, records it, learns the named limit and pauses the key. Returns the key and pause. */
 async function onThrottled(
   ctx: GuardContext,
@@ -210,6 +252,7 @@ async function onThrottled(
     delayMs: signal.delayMs,
     named:
       signal.limit === undefined ? undefined : signal.kind === 'concurrency' ? { concurrent: signal.limit } : { requests: signal.limit },
+    kind: signal.kind,
     backoff: options.backoff,
     jitter: options.jitter,
     random: clock.random(),
@@ -229,12 +272,13 @@ async function onThrottled(
     signal,
     stale: outcome.stale,
   });
-  if (outcome.learned && signal.kind && signal.limit !== undefined) {
+  if (outcome.learned) {
     emit(options.hooks.onLimitLearned, {
       key: target.id,
       level: target.level,
-      kind: signal.kind,
+      kind: signal.kind ?? (outcome.learned.concurrent !== undefined ? 'concurrency' : 'rate'),
       named: signal.limit,
+      from: 'throttle',
       learned: outcome.learned,
     });
   }

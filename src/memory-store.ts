@@ -1,6 +1,7 @@
+import { aimdOnSuccess, aimdOnThrottle, decreasedRate, increasedRate, INITIAL_AIMD, StartCounter, type AimdState } from './adaptive.js';
 import { addJitter, exponentialBackoff } from './backoff.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
-import { effectiveLimits, nextLearnedLimit } from './limits.js';
+import { DEFAULT_WINDOW_MS, effectiveLimits, nextLearnedLimit, summarize, type EffectiveLimits } from './limits.js';
 import type { LimitLevel } from './parse-429.js';
 import { SlidingWindowLog, type WindowEntry } from './sliding-window.js';
 import type {
@@ -10,6 +11,8 @@ import type {
   LearnedLimits,
   Lease,
   LimitSpec,
+  ObserveOutcome,
+  QuotaObservation,
   RateLimitStore,
   ReleaseOutcome,
   ThrottleOutcome,
@@ -25,8 +28,23 @@ export interface MemoryStoreOptions {
   sweepIntervalMs?: number;
 }
 
+/** What the server's remaining/reset headers left us: a budget until the reset. */
+interface QuotaBudget {
+  remaining: number;
+  until: number;
+  /** Ms between starts while spreading a low remainder; 0 = no spreading. */
+  spacingMs: number;
+  nextAt: number;
+}
+
+/** Fraction of the quota under which what remains is spread over the time to the reset. */
+const LOW_REMAINING_FRACTION = 0.1;
+/** The same, when the server gave no quota to compare with. */
+const LOW_REMAINING_DEFAULT = 5;
+
 class KeyRecord {
-  window: SlidingWindowLog | undefined;
+  /** One log per rate in force (two when the configured and learned windows differ). */
+  logs: SlidingWindowLog[] = [];
   inFlight = 0;
   pausedUntil = 0;
   pausedAt = Number.NEGATIVE_INFINITY;
@@ -36,21 +54,30 @@ class KeyRecord {
   throttled = 0;
   learned: LearnedLimits = {};
   configured: LimitSpec = {};
-  /** Cache of effectiveLimits(configured, learned); undefined when either changed. */
-  private effectiveCache: LimitSpec | undefined;
+  budget: QuotaBudget | undefined;
+  /** AIMD state, for keys with nothing configured and no concurrency named by the server. */
+  aimd: AimdState | undefined;
+  /** The learned rate came from AIMD (not from the server), so it may grow again. */
+  adaptiveRate = false;
+  starts: StartCounter | undefined;
   lastUsed: number;
+  private effectiveCache: EffectiveLimits | undefined;
 
   constructor(readonly level: LimitLevel, now: number) {
     this.lastUsed = now;
   }
 
-  get effective(): LimitSpec {
+  get effective(): EffectiveLimits {
     return (this.effectiveCache ??= effectiveLimits(this.configured, this.learned));
   }
 
-  configure(limits: LimitSpec): void {
-    if (limits === this.configured) return;
-    this.configured = limits;
+  configure(spec: KeySpec): void {
+    if (spec.adaptive && !this.aimd) {
+      this.aimd = { ...INITIAL_AIMD };
+      this.starts = new StartCounter(DEFAULT_WINDOW_MS);
+    }
+    if (spec.limits === this.configured) return;
+    this.configured = spec.limits;
     this.effectiveCache = undefined;
   }
 
@@ -58,10 +85,13 @@ class KeyRecord {
     this.learned = learned;
     this.effectiveCache = undefined;
   }
-}
 
-/** The window entries a grant recorded, one per key (undefined for keys without a rate limit). */
-type MemoryLease = ReadonlyArray<WindowEntry | undefined>;
+  /** Concurrency in force: configured or named by the server, else the AIMD window, else none. */
+  concurrency(): number | undefined {
+    const limit = this.effective.concurrent ?? (this.aimd ? Math.floor(this.aimd.window) : undefined);
+    return this.probing ? 1 : limit;
+  }
+}
 
 /** The default store: state in this process, shared by every guard that uses it. */
 export class MemoryStore implements RateLimitStore {
@@ -95,42 +125,53 @@ export class MemoryStore implements RateLimitStore {
     }
     for (let i = 0; i < keys.length; i++) {
       const record = records[i];
-      const limits = record.effective;
-      const concurrent = record.probing ? 1 : limits.concurrent;
+      const concurrent = record.concurrency();
       if (concurrent !== undefined && record.inFlight >= concurrent) {
         return { ok: false, key: keys[i].id, reason: 'concurrency' };
       }
-      const window = this.window(record, limits, keys[i].marginMs);
-      const wait = window ? window.waitMs(now) : 0;
-      if (wait !== 0) return { ok: false, key: keys[i].id, reason: 'rate', retryInMs: wait };
+      const budgetWait = this.budgetWait(record, now);
+      if (budgetWait > 0) return { ok: false, key: keys[i].id, reason: 'rate', retryInMs: budgetWait };
+      for (const log of this.logs(record, keys[i].marginMs)) {
+        const wait = log.waitMs(now);
+        if (wait !== 0) return { ok: false, key: keys[i].id, reason: 'rate', retryInMs: wait };
+      }
     }
-    const lease: Array<WindowEntry | undefined> = [];
+    const lease: Array<WindowEntry[] | undefined> = [];
     for (const record of records) {
-      lease.push(record.window?.record(now));
+      lease.push(record.logs.length > 0 ? record.logs.map((log) => log.record(now)) : undefined);
       record.inFlight++;
       record.lastUsed = now;
+      record.starts?.add(now);
+      if (record.budget) {
+        record.budget.remaining--;
+        record.budget.nextAt = now + record.budget.spacingMs;
+      }
     }
     return { ok: true, lease };
   }
 
   release(keys: readonly KeySpec[], outcome: ReleaseOutcome, lease: Lease): void {
     const now = this.clock.now();
-    const entries = lease as MemoryLease | undefined;
+    const entries = lease as ReadonlyArray<WindowEntry[] | undefined> | undefined;
     for (let i = 0; i < keys.length; i++) {
       const record = this.records.get(keys[i].id);
       if (!record) continue;
-      const entry = entries?.[i];
-      if (entry) {
-        if (outcome === 'unused') entry.stamp = entry.start;
-        else if (record.window) record.window.settle(entry, now);
-        else entry.stamp = now;
+      const recorded = entries?.[i];
+      if (recorded) {
+        recorded.forEach((entry, j) => {
+          const log = record.logs[j];
+          if (outcome === 'unused') entry.stamp = entry.start;
+          else if (log) log.settle(entry, now);
+          else entry.stamp = now;
+        });
       }
-      if (record.inFlight > 0) record.inFlight--;
-      record.lastUsed = now;
       if (outcome === 'ok') {
         record.strikes = 0;
         record.probing = false;
+        this.grow(record, now);
       }
+      if (record.inFlight > 0) record.inFlight--;
+      record.lastUsed = now;
     }
   }
 
@@ -143,14 +184,9 @@ export class MemoryStore implements RateLimitStore {
     const strikes = Math.max(1, record.strikes);
 
     let learned: LearnedLimits | undefined;
-    if (!stale && report.named) {
-      const current = record.effective;
-      learned = { ...record.learned };
-      if (report.named.requests !== undefined) learned.requests = nextLearnedLimit(current.requests, report.named.requests);
-      if (report.named.concurrent !== undefined) {
-        learned.concurrent = nextLearnedLimit(current.concurrent, report.named.concurrent);
-      }
-      record.setLearned(learned);
+    if (!stale) {
+      learned = report.named ? this.adoptNamed(record, report.named) : this.shrinkAdaptive(record, report.kind, now);
+      if (learned) record.setLearned(learned);
     }
 
     const delay = report.delayMs ?? exponentialBackoff(strikes, report.backoff);
@@ -167,22 +203,50 @@ export class MemoryStore implements RateLimitStore {
     };
   }
 
+  observe(spec: KeySpec, observation: QuotaObservation): ObserveOutcome {
+    const now = this.clock.now();
+    const record = this.record(spec, now);
+    const outcome: ObserveOutcome = {};
+    const { policy } = observation;
+    if (policy && (policy.requests !== record.learned.requests || policy.perMs !== record.learned.perMs)) {
+      // An advertised policy is authoritative: it replaces whatever AIMD guessed.
+      record.adaptiveRate = false;
+      record.setLearned({ ...record.learned, requests: policy.requests, perMs: policy.perMs });
+      outcome.learned = record.learned;
+    }
+    const { remaining, resetMs } = observation;
+    if (remaining !== undefined && resetMs !== undefined) {
+      // Requests sent after this one may not be in the server's count yet: take them off what is left.
+      const sentSince = Math.max(0, record.inFlight - 1);
+      const left = Math.max(0, remaining - sentSince);
+      const quota = policy?.requests ?? observation.limit;
+      const low = quota === undefined ? LOW_REMAINING_DEFAULT : Math.max(1, Math.ceil(quota * LOW_REMAINING_FRACTION));
+      const spacingMs = left > 0 && left <= low ? resetMs / left : 0;
+      record.budget = { remaining: left, until: now + resetMs, spacingMs, nextAt: now };
+      if (left === 0) outcome.heldMs = resetMs;
+      else if (spacingMs > 0) outcome.spacingMs = spacingMs;
+    }
+    return outcome;
+  }
+
   snapshot(prefix: string): KeySnapshot[] {
     const now = this.clock.now();
     const out: KeySnapshot[] = [];
     for (const [key, record] of this.records) {
       if (!key.startsWith(prefix)) continue;
+      const effective = summarize(record.effective);
+      if (effective.concurrent === undefined && record.aimd) effective.concurrent = Math.floor(record.aimd.window);
       out.push({
         key,
         level: record.level,
         inFlight: record.inFlight,
         pausedForMs: Math.max(0, record.pausedUntil - now),
-        usedInWindow: record.window?.used(now) ?? 0,
+        usedInWindow: record.logs[0]?.used(now) ?? 0,
         throttled: record.throttled,
         strikes: record.strikes,
         configured: { ...record.configured },
         learned: { ...record.learned },
-        effective: { ...record.effective },
+        effective,
       });
     }
     return out;
@@ -202,20 +266,77 @@ export class MemoryStore implements RateLimitStore {
       this.records.set(spec.id, record);
       this.armSweep();
     }
-    record.configure(spec.limits);
+    record.configure(spec);
     return record;
   }
 
-  /** The key's window log, created or resized to the limit in force. */
-  private window(record: KeyRecord, limits: LimitSpec, marginMs: number): SlidingWindowLog | undefined {
-    if (limits.requests === undefined) return undefined;
-    const windowMs = (limits.perMs ?? 1000) + marginMs;
-    if (!record.window) record.window = new SlidingWindowLog(limits.requests, windowMs);
-    else {
-      record.window.resize(limits.requests);
-      record.window.windowMs = windowMs;
+  /** The key's window logs, created or resized to the rates in force. */
+  private logs(record: KeyRecord, marginMs: number): SlidingWindowLog[] {
+    const { rates } = record.effective;
+    if (rates.length !== record.logs.length) {
+      record.logs = rates.map((rate, i) => record.logs[i] ?? new SlidingWindowLog(rate.requests, rate.perMs + marginMs));
     }
-    return record.window;
+    rates.forEach((rate, i) => {
+      const log = record.logs[i];
+      log.resize(rate.requests);
+      log.windowMs = rate.perMs + marginMs;
+    });
+    return record.logs;
+  }
+
+  /** Ms to wait because the advertised quota is spent or being spread; 0 when free to go. */
+  private budgetWait(record: KeyRecord, now: number): number {
+    const budget = record.budget;
+    if (!budget) return 0;
+    if (now >= budget.until) {
+      record.budget = undefined;
+      return 0;
+    }
+    if (budget.remaining <= 0) return budget.until - now;
+    return budget.nextAt > now ? budget.nextAt - now : 0;
+  }
+
+  /** A named limit (Clover's X-RateLimit-{type}) is adopted, and ends the guessing for its kind. */
+  private adoptNamed(record: KeyRecord, named: LearnedLimits): LearnedLimits {
+    const current = summarize(record.effective);
+    const learned = { ...record.learned };
+    if (named.requests !== undefined) {
+      learned.requests = nextLearnedLimit(record.adaptiveRate ? undefined : current.requests, named.requests);
+      record.adaptiveRate = false;
+    }
+    if (named.concurrent !== undefined) {
+      learned.concurrent = nextLearnedLimit(current.concurrent, named.concurrent);
+      record.aimd = undefined;
+    }
+    return learned;
+  }
+
+  /** AIMD's decrease, for a throttle that named no value on a key with nothing configured. */
+  private shrinkAdaptive(record: KeyRecord, kind: ThrottleReport['kind'], now: number): LearnedLimits | undefined {
+    if (!record.aimd && !record.adaptiveRate) return undefined;
+    const learned = { ...record.learned };
+    if (kind !== 'rate' && record.aimd && record.learned.concurrent === undefined) {
+      aimdOnThrottle(record.aimd, record.inFlight);
+    }
+    if (kind !== 'concurrency' && record.configured.requests === undefined && (learned.requests === undefined || record.adaptiveRate)) {
+      const sent = record.starts?.count(now) ?? 0;
+      learned.requests = Math.min(learned.requests ?? Infinity, decreasedRate(sent));
+      learned.perMs = DEFAULT_WINDOW_MS;
+      record.adaptiveRate = true;
+    }
+    return learned;
+  }
+
+  /** AIMD's increase on a success. */
+  private grow(record: KeyRecord, now: number): void {
+    if (record.aimd && record.learned.concurrent === undefined) aimdOnSuccess(record.aimd, record.inFlight);
+    if (record.adaptiveRate && record.learned.requests !== undefined) {
+      // Grow only at full use (the next start would have to wait): otherwise there is no evidence it can.
+      const log = record.logs[record.logs.length - 1];
+      if (log && log.waitMs(now) !== 0) {
+        record.setLearned({ ...record.learned, requests: increasedRate(record.learned.requests) });
+      }
+    }
   }
 
   private armSweep(): void {
@@ -231,7 +352,7 @@ export class MemoryStore implements RateLimitStore {
         record.inFlight === 0 &&
         record.pausedUntil <= now &&
         record.lastUsed + this.idleTtlMs <= now &&
-        (record.window?.isIdle(now) ?? true);
+        record.logs.every((log) => log.isIdle(now));
       if (idle) this.records.delete(key);
     }
     if (this.records.size > 0) this.armSweep();

@@ -38,8 +38,17 @@ export interface RateGuardOptions extends RateGuardHooks {
   retryNonIdempotent?: boolean;
   /** Statuses treated as "throttled: pause the key and replay". @default [429] */
   throttleStatuses?: readonly number[];
-  /** Key paused by a throttle that does not say which limit it hit. @default 'client' (the safe choice) */
+  /**
+   * Key that a throttle or an advertised quota applies to when the server does not say which limit it is.
+   * @default 'client' (the safe choice: the whole app keeps to it)
+   */
   unnamedLimitLevel?: LimitLevel;
+  /**
+   * With no limits configured, find them: start with one request in flight, double per round trip, halve
+   * on a throttle that names no limit, grow slowly on success (AIMD), until the server names or advertises
+   * them. Off: send freely until the first 429. @default true
+   */
+  adaptive?: boolean;
   /** Backoff when the server gives no delay. @default { baseMs: 1000, maxMs: 60_000 } */
   backoff?: Partial<BackoffOptions>;
   /** Random extra wait added to every pause. @default { ratio: 0.2, maxMs: 1000 } */
@@ -80,6 +89,7 @@ export interface ResolvedOptions {
   retryNonIdempotent: boolean;
   throttleStatuses: ReadonlySet<number>;
   unnamedLimitLevel: LimitLevel;
+  adaptive: boolean;
   backoff: BackoffOptions;
   jitter: JitterOptions;
   hooks: RateGuardHooks;
@@ -93,6 +103,7 @@ export const DEFAULTS = {
   retryNonIdempotent: true,
   throttleStatuses: [429],
   unnamedLimitLevel: 'client',
+  adaptive: true,
   backoff: { baseMs: 1000, maxMs: 60_000 },
   jitter: { ratio: 0.2, maxMs: 1000 },
 } as const;
@@ -162,6 +173,7 @@ export function normalizeOptions(options: RateGuardOptions = {}): ResolvedOption
     retryNonIdempotent: options.retryNonIdempotent ?? DEFAULTS.retryNonIdempotent,
     throttleStatuses: new Set(options.throttleStatuses ?? DEFAULTS.throttleStatuses),
     unnamedLimitLevel: options.unnamedLimitLevel ?? DEFAULTS.unnamedLimitLevel,
+    adaptive: (options.adaptive ?? DEFAULTS.adaptive) && clientLimits.requests === undefined && clientLimits.concurrent === undefined && tokenLimits.requests === undefined && tokenLimits.concurrent === undefined,
     backoff: { ...DEFAULTS.backoff, ...options.backoff },
     jitter: { ...DEFAULTS.jitter, ...options.jitter },
     hooks: {

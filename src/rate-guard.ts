@@ -82,7 +82,13 @@ export function rateGuard(instance: GuardableAxios, options: RateGuardOptions = 
     options: resolved,
     store,
     scheduler: schedulerFor(store),
-    clientKey: { id: resolved.clientId, level: 'client', limits: resolved.clientLimits, marginMs: resolved.clientMarginMs },
+    clientKey: {
+      id: resolved.clientId,
+      level: 'client',
+      limits: resolved.clientLimits,
+      marginMs: resolved.clientMarginMs,
+      adaptive: resolved.adaptive,
+    },
     counters,
   };
 

@@ -22,11 +22,18 @@ export interface KeySpec {
   readonly limits: LimitSpec;
   /** Added to the window so that network jitter cannot squeeze N+1 arrivals into one server window. */
   readonly marginMs: number;
+  /**
+   * Nothing is configured for this key: find its limits by AIMD (slow start from one request in flight,
+   * halve on a throttle that names no limit, grow on success) until the server names or advertises them.
+   */
+  readonly adaptive?: boolean;
 }
 
-/** Limits learned from the server (Clover's X-RateLimit-{type} values, later rate-limit headers). */
+/** Limits learned from the server (Clover's X-RateLimit-{type} values, rate-limit headers) or by AIMD. */
 export interface LearnedLimits {
   requests?: number;
+  /** Window of `requests`; absent = the configured window (or 1000 ms). */
+  perMs?: number;
   concurrent?: number;
 }
 
@@ -58,6 +65,8 @@ export interface ThrottleReport {
   delayMs?: number;
   /** A limit the server named for this key (Clover's X-RateLimit-{type} value). */
   named?: LearnedLimits;
+  /** The kind of limit the throttle was about, when known (GipoNext: rate), even without a value. */
+  kind?: 'rate' | 'concurrency';
   /** Used when the server gave no delay. */
   backoff: BackoffOptions;
   jitter: JitterOptions;
@@ -79,6 +88,29 @@ export interface ThrottleOutcome {
   source: 'server' | 'backoff';
   /** The key's learned limits, when this throttle changed them. */
   learned?: LearnedLimits;
+}
+
+/** What a response's rate-limit headers said about a key (see readRateLimitHeaders). */
+export interface QuotaObservation {
+  /** When the request that carried them was granted, on the store's clock. */
+  sentAt: number;
+  /** Requests per window, when the server gave both. */
+  policy?: { requests: number; perMs: number };
+  /** The quota without its window. */
+  limit?: number;
+  /** Requests left until the reset. */
+  remaining?: number;
+  /** Ms until the reset. */
+  resetMs?: number;
+}
+
+export interface ObserveOutcome {
+  /** The key's learned limits, when this observation changed them. */
+  learned?: LearnedLimits;
+  /** Ms the key is held because the quota is spent (remaining 0), if it is. */
+  heldMs?: number;
+  /** Ms between starts while the little that is left is spread until the reset, if it is. */
+  spacingMs?: number;
 }
 
 export interface KeySnapshot {
@@ -114,6 +146,12 @@ export interface RateLimitStore {
    * for the server's delay or the backoff (plus jitter); after the pause one probe request goes first.
    */
   throttle(key: KeySpec, report: ThrottleReport): MaybePromise<ThrottleOutcome>;
+  /**
+   * Takes in what a response's rate-limit headers advertised: a policy becomes the learned rate (the
+   * stricter of it and the configured one is enforced); remaining 0 holds the key until the reset; a low
+   * remaining is spread over the time to the reset.
+   */
+  observe(key: KeySpec, observation: QuotaObservation): MaybePromise<ObserveOutcome>;
   /** State of the keys whose id starts with `prefix`. */
   snapshot(prefix: string): MaybePromise<KeySnapshot[]>;
 }

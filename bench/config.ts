@@ -1,0 +1,53 @@
+import type { EmulatorOptions } from '../emulator';
+import type { KnownLimits, ServerLimits } from './types';
+
+/**
+ * Clover's limits, scaled so that the whole bench runs in a few minutes: 50 requests per second and 10 in
+ * flight per app, 16 per second and 5 in flight per token, every accepted response held 20 ms.
+ */
+export const SERVER: ServerLimits = {
+  windowMs: 1000,
+  appRate: 50,
+  tokenRate: 16,
+  appConcurrent: 10,
+  tokenConcurrent: 5,
+  latencyMs: 20,
+};
+
+/** A fresh emulator is started with these for every contender × workload. */
+export function emulatorOptions(): EmulatorOptions {
+  return { vendor: 'clover', ...SERVER };
+}
+
+/** The limits handed to contenders in the "limits known" workloads: exactly what the server enforces. */
+export const KNOWN: KnownLimits = {
+  app: { requests: SERVER.appRate, perMs: SERVER.windowMs, concurrent: SERVER.appConcurrent },
+  token: { requests: SERVER.tokenRate, perMs: SERVER.windowMs, concurrent: SERVER.tokenConcurrent },
+};
+
+/** Requests per workload, all fired at once. */
+export const REQUESTS = 300;
+/** Access tokens of the app; request i uses token i % TOKENS. */
+export const TOKENS = 6;
+/** The app's client_id, sent as `x-client-id`. */
+export const CLIENT_ID = 'bench-app';
+/** Replays allowed after 429s, the same for every contender that retries (axios-rate-guard's default). */
+export const MAX_RETRIES = 10;
+/** Most time one contender may spend on one workload; what is still pending then is aborted and lost. */
+export const CAP_MS = 30_000;
+/** Chart resolution: accepted requests are binned by this, and plotted per trailing second. */
+export const BIN_MS = 250;
+/**
+ * An arrival during a pause within this many ms of the 429 that began the pause was already on the wire
+ * when the server answered, so no client could have held it back.
+ */
+export const ON_THE_WIRE_MS = 100;
+
+/** Targets for axios-rate-guard (see bench/README.md). */
+export const TARGETS = {
+  knownIdealRatio: 1.03,
+  unknownIdealRatio: 1.15,
+  overheadRatio: 1.05,
+  /** After eviction, the heap may keep at most this share of what 100,000 idle tokens added. */
+  evictedHeapShare: 0.1,
+} as const;

@@ -1,0 +1,119 @@
+import type { AxiosResponse } from 'axios';
+
+/** What the emulated server enforces (ms and counts). */
+export interface ServerLimits {
+  windowMs: number;
+  appRate: number;
+  tokenRate: number;
+  appConcurrent: number;
+  tokenConcurrent: number;
+  /** How long each accepted response is held. */
+  latencyMs: number;
+}
+
+/** One level of limits as a client library is told them. */
+export interface ClientLimit {
+  requests: number;
+  perMs: number;
+  concurrent: number;
+}
+
+export interface KnownLimits {
+  app: ClientLimit;
+  token: ClientLimit;
+}
+
+/** One request of a workload. Paths are unique, so the server's acceptedByPath shows lost and duplicated requests. */
+export interface BenchRequest {
+  index: number;
+  /** Which of the app's axios instances sends it. */
+  instance: number;
+  method: 'get' | 'post';
+  path: string;
+  token: string;
+  /** JSON body of a POST. */
+  body?: unknown;
+}
+
+export interface Workload {
+  id: string;
+  title: string;
+  /** Whether contenders are told the limits; when not, axios-rate-guard gets only the clientId. */
+  limitsKnown: boolean;
+  /** Axios instances of the app (all with the same clientId). */
+  instances: number;
+  requests: BenchRequest[];
+}
+
+/** What a contender is built from, per workload. */
+export interface ContenderSetup {
+  baseURL: string;
+  clientId: string;
+  instances: number;
+  /** undefined: limits unknown. */
+  limits: KnownLimits | undefined;
+}
+
+/** A configured contender: sends requests and can be shut down. */
+export interface ContenderClient {
+  /** Sends one request; `signal` aborts it (the bench aborts everything still pending at the time cap). */
+  send(request: BenchRequest, signal: AbortSignal): Promise<AxiosResponse>;
+  /** Frees timers and queues. Called after the workload finished or was cut off. */
+  close(): void | Promise<void>;
+}
+
+export interface Contender {
+  id: string;
+  name: string;
+  /** One line on how it is configured, for the report. */
+  describe(limitsKnown: boolean): string;
+  create(setup: ContenderSetup): ContenderClient;
+}
+
+/** How one request ended on the client side. */
+export type ClientOutcome = 'ok' | 'http-429' | 'rate-guard-error' | 'canceled' | 'other-error' | 'pending';
+
+/** The server's counts for one contender on one workload, plus the client's view. */
+export interface RunMetrics {
+  requests: number;
+  /** Requests whose unique path the server accepted at least once. */
+  completed: number;
+  lost: number;
+  /** Extra acceptances of a path already accepted (a request processed twice). */
+  duplicates: number;
+  rejected429: number;
+  arrivedDuringPause: number;
+  /** Of those, arrivals more than ON_THE_WIRE_MS after the 429 that began the pause. */
+  lateDuringPause: number;
+  maxInFlightApp: number;
+  maxInFlightToken: number;
+  maxInWindowApp: number;
+  maxInWindowToken: number;
+  /** Client clock: from firing the burst until the last request settled (or the cap). */
+  elapsedMs: number;
+  timedOut: boolean;
+  /** elapsedMs / ideal. */
+  idealRatio: number;
+  /** 200 responses whose echoed body differed from the body sent. */
+  badBodies: number;
+  outcomes: Record<ClientOutcome, number>;
+}
+
+/** Accepted and 429 arrival times, ms since the burst was fired, for the chart. */
+export interface RunTimeline {
+  accepted: number[];
+  throttled: number[];
+}
+
+export interface RunResult {
+  workload: string;
+  contender: string;
+  metrics: RunMetrics;
+  timeline: RunTimeline;
+}
+
+export interface IdealTime {
+  ms: number;
+  /** Which bound is the tightest, e.g. "app rate". */
+  bound: string;
+}

@@ -1,0 +1,70 @@
+/**
+ * Finding the limits when nobody says them: additive increase, multiplicative decrease (AIMD), as TCP
+ * congestion control and adaptive concurrency limiters do. Pure rules; the store keeps the state per key.
+ *
+ * Concurrency starts at 1 and doubles every round trip (slow start) until the first throttle, which halves
+ * it; from then on it grows by one per round trip of full use. A rate appears only when a throttle shows
+ * there is one: half of what was sent in the last second, then +1 per window of full use.
+ */
+export interface AimdState {
+  /** Requests allowed in flight (fractional: it grows by 1/window per success). */
+  window: number;
+  /** Below it, the window doubles per round trip; above, it grows by one. */
+  threshold: number;
+}
+
+export const INITIAL_AIMD: Readonly<AimdState> = { window: 1, threshold: Infinity };
+
+/** Highest adaptive concurrency, so a long quiet success streak cannot grow it without bound. */
+const MAX_WINDOW = 1000;
+
+/** A request ended well while `inFlight` (itself included) were out: grow if the window was in use. */
+export function aimdOnSuccess(state: AimdState, inFlight: number): void {
+  if (inFlight < Math.floor(state.window)) return; // not limited by the window: no evidence it can grow
+  state.window = Math.min(MAX_WINDOW, state.window + (state.window < state.threshold ? 1 : 1 / state.window));
+}
+
+/** A throttle while `inFlight` (itself included) were out: halve. */
+export function aimdOnThrottle(state: AimdState, inFlight: number): void {
+  state.threshold = Math.max(1, Math.floor(Math.min(state.window, inFlight) / 2));
+  state.window = state.threshold;
+}
+
+/** Rate to fall back to after a throttle that named no value: half of the starts in the last window. */
+export function decreasedRate(startsInLastWindow: number): number {
+  return Math.max(1, Math.floor(startsInLastWindow / 2));
+}
+
+/** Additive increase of a learned rate: +1 per window's worth of successes at full use. */
+export function increasedRate(requests: number): number {
+  return requests + 1 / requests;
+}
+
+/** Counts starts in the last `windowMs` approximately, in two buckets: O(1) memory per key. */
+export class StartCounter {
+  private bucketStart = 0;
+  private current = 0;
+  private previous = 0;
+
+  constructor(private readonly windowMs: number) {}
+
+  add(now: number): void {
+    this.roll(now);
+    this.current++;
+  }
+
+  /** Starts in the window ending at `now` (the previous bucket weighted by its overlap). */
+  count(now: number): number {
+    this.roll(now);
+    const overlap = 1 - (now - this.bucketStart) / this.windowMs;
+    return this.current + Math.round(this.previous * Math.max(0, overlap));
+  }
+
+  private roll(now: number): void {
+    const elapsed = now - this.bucketStart;
+    if (elapsed < this.windowMs) return;
+    this.previous = elapsed < 2 * this.windowMs ? this.current : 0;
+    this.current = 0;
+    this.bucketStart = now - (elapsed % this.windowMs);
+  }
+}

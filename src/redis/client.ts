@@ -1,0 +1,42 @@
+/**
+ * The Redis clients the store accepts, typed by the one method it calls, so that neither ioredis's nor
+ * node-redis's types (nor the packages) are needed by anyone who does not use them.
+ */
+
+/** An ioredis (v5) `Redis` or `Cluster`: commands go through `call(command, args)`. */
+export interface IORedisLike {
+  call(command: string, args: Array<string | number>): Promise<unknown>;
+}
+
+/** A node-redis (v4 or later) client: commands go through `sendCommand([command, ...args])`. */
+export interface NodeRedisLike {
+  sendCommand(args: string[]): Promise<unknown>;
+}
+
+export type RedisClientLike = IORedisLike | NodeRedisLike;
+
+/** Sends one command (name first) and resolves with its reply. */
+export type SendCommand = (args: string[]) => Promise<unknown>;
+
+/**
+ * One calling convention for both clients. ioredis also has a `sendCommand`, but one that takes its own
+ * Command objects, so `call` is looked for first; node-redis has no `call`.
+ */
+export function commandSender(client: RedisClientLike): SendCommand {
+  const candidate = client as Partial<IORedisLike & NodeRedisLike> | null | undefined;
+  if (typeof candidate?.call === 'function') {
+    const ioredis = client as IORedisLike;
+    return (args) => ioredis.call(args[0], args.slice(1));
+  }
+  if (typeof candidate?.sendCommand === 'function') {
+    const nodeRedis = client as NodeRedisLike;
+    return (args) => nodeRedis.sendCommand(args);
+  }
+  throw new TypeError('RedisStore: expected `client` to be an ioredis client (v5) or a node-redis client (v4 or later)');
+}
+
+/** True for the error Redis answers EVALSHA with when the script is not in its cache (restart, SCRIPT FLUSH). */
+export function isNoScriptError(error: unknown): boolean {
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === 'string' && message.startsWith('NOSCRIPT');
+}

@@ -1,0 +1,46 @@
+/**
+ * Where a key's state lives in Redis. For a key id `app|t:9f2c…` (the token part already hashed by the
+ * guard, so no raw token ever reaches a key name) and prefix `rg:`:
+ *
+ * - `rg:{app}|t:9f2c…:h`  hash: pause, strikes, learned limits, configured limits (for snapshots)
+ * - `rg:{app}|t:9f2c…:w`  sorted set, the sliding-window log: member = lease id, score = stamp (+inf in flight)
+ * - `rg:{app}|t:9f2c…:f`  sorted set, in-flight leases: member = lease id, score = lease expiry
+ * - `rg:{app}:i`          sorted set, the index of the app's keys: member = key id, score = its expiry
+ *
+ * The part of the id before the first `|` (the client_id) is a hash tag, so every key one request touches
+ * (its client key and its token key) lives in the same Redis Cluster slot.
+ */
+export interface KeyNames {
+  readonly hash: string;
+  readonly log: string;
+  readonly leases: string;
+  readonly index: string;
+}
+
+export class KeyLayout {
+  private readonly cache = new Map<string, KeyNames>();
+
+  constructor(readonly prefix: string) {}
+
+  names(id: string): KeyNames {
+    let names = this.cache.get(id);
+    if (!names) {
+      const base = this.base(id);
+      names = { hash: `${base}:h`, log: `${base}:w`, leases: `${base}:f`, index: this.indexOf(id) };
+      if (this.cache.size >= 10_000) this.cache.clear(); // short-lived tokens must not grow it forever
+      this.cache.set(id, names);
+    }
+    return names;
+  }
+
+  /** The index that lists the keys whose id starts with `prefix`, when one index holds them all. */
+  indexOf(prefix: string): string {
+    const bar = prefix.indexOf('|');
+    return `${this.prefix}{${bar === -1 ? prefix : prefix.slice(0, bar)}}:i`;
+  }
+
+  private base(id: string): string {
+    const bar = id.indexOf('|');
+    return bar === -1 ? `${this.prefix}{${id}}` : `${this.prefix}{${id.slice(0, bar)}}${id.slice(bar)}`;
+  }
+}
