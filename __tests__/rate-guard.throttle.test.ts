@@ -103,7 +103,8 @@ describe('on a 429', () => {
 
   it('backs off exponentially from 1 s when the server gives no delay, and resets after a success', async () => {
     const retries: RetryEvent[] = [];
-    const { api, mock, clock } = mockApi({ onRetry: (e) => retries.push(e) });
+    // adaptive off: this is about the backoff alone, not about the rate AIMD would learn from these 429s.
+    const { api, mock, clock } = mockApi({ onRetry: (e) => retries.push(e), adaptive: false });
     mock.reset();
     const times: number[] = [];
     let n = 0;
@@ -165,7 +166,7 @@ describe('on a 429', () => {
 
 describe('limits of patience', () => {
   it('fails with RetriesExhaustedError after maxRetries replays, with the 429 as cause', async () => {
-    const { api, mock, clock } = mockApi({ maxRetries: 3 });
+    const { api, mock, clock } = mockApi({ maxRetries: 3, adaptive: false });
     mock.reset();
     mock.onAny().reply(429, 'no', { 'Retry-After': '1' });
     const call = track(api.get('/x'));
@@ -268,7 +269,7 @@ describe('limits of patience', () => {
 
   it('ignores garbage headers (with a debug event) and backs off instead', async () => {
     const debug: unknown[] = [];
-    const { api, mock, clock } = mockApi({ onDebug: (e) => debug.push(e) });
+    const { api, mock, clock } = mockApi({ onDebug: (e) => debug.push(e), adaptive: false });
     mock.reset();
     const times: number[] = [];
     mock.onAny().reply(() => {

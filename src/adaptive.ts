@@ -2,8 +2,8 @@
  * Finding the limits when nobody says them: additive increase, multiplicative decrease (AIMD), as TCP
  * congestion control and adaptive concurrency limiters do. Pure rules; the store keeps the state per key.
  *
- * Concurrency starts at 1 and doubles every round trip (slow start) until the first throttle, which halves
- * it; from then on it grows by one per round trip of full use. A rate appears only when a throttle shows
+ * Concurrency starts at 1 and doubles every round trip (slow start) up to 4, then grows by one per round
+ * trip of full use; a throttle halves it. A rate appears only when a throttle shows
  * there is one: half of what was sent in the last second, then +1 per window of full use.
  */
 export interface AimdState {
@@ -13,7 +13,11 @@ export interface AimdState {
   threshold: number;
 }
 
-export const INITIAL_AIMD: Readonly<AimdState> = { window: 1, threshold: Infinity };
+/**
+ * Slow start ends at 4 in flight: doubling further would overshoot an unknown limit by up to 2x and draw
+ * that many 429s at once; growing by one per round trip overshoots by one, so a limit costs one 429.
+ */
+export const INITIAL_AIMD: Readonly<AimdState> = { window: 1, threshold: 4 };
 
 /** Highest adaptive concurrency, so a long quiet success streak cannot grow it without bound. */
 const MAX_WINDOW = 1000;

@@ -70,7 +70,7 @@ function keysFor(ctx: GuardContext, config: InternalAxiosRequestConfig): readonl
       id: `${options.clientId}|t:${hashToken(token)}`,
       level: 'token',
       limits: options.tokenLimits,
-      marginMs: options.tokenMarginMs,
+      marginMs: options.marginMs,
       adaptive: options.adaptive,
     },
   ];

@@ -37,6 +37,11 @@ interface QuotaBudget {
   nextAt: number;
 }
 
+/** Default safety margin of a window: 1% of it, at most 50 ms (see the windowMarginMs option). */
+export function defaultMargin(windowMs: number): number {
+  return Math.min(50, Math.ceil(windowMs * 0.01));
+}
+
 /** Fraction of the quota under which what remains is spread over the time to the reset. */
 const LOW_REMAINING_FRACTION = 0.1;
 /** The same, when the server gave no quota to compare with. */
@@ -59,7 +64,11 @@ class KeyRecord {
   aimd: AimdState | undefined;
   /** The learned rate came from AIMD (not from the server), so it may grow again. */
   adaptiveRate = false;
-  starts: StartCounter | undefined;
+  /** The server named the concurrency: AIMD stays off for it. */
+  namedConcurrency = false;
+  /** Starts in the last second, to seed a log created mid-run and for AIMD's decrease. */
+  readonly starts = new StartCounter(DEFAULT_WINDOW_MS);
+  lastStartAt = Number.NEGATIVE_INFINITY;
   lastUsed: number;
   private effectiveCache: EffectiveLimits | undefined;
 
@@ -72,10 +81,7 @@ class KeyRecord {
   }
 
   configure(spec: KeySpec): void {
-    if (spec.adaptive && !this.aimd) {
-      this.aimd = { ...INITIAL_AIMD };
-      this.starts = new StartCounter(DEFAULT_WINDOW_MS);
-    }
+    if (spec.adaptive && !this.aimd && !this.namedConcurrency) this.aimd = { ...INITIAL_AIMD };
     if (spec.limits === this.configured) return;
     this.configured = spec.limits;
     this.effectiveCache = undefined;
@@ -131,7 +137,7 @@ export class MemoryStore implements RateLimitStore {
       }
       const budgetWait = this.budgetWait(record, now);
       if (budgetWait > 0) return { ok: false, key: keys[i].id, reason: 'rate', retryInMs: budgetWait };
-      for (const log of this.logs(record, keys[i].marginMs)) {
+      for (const log of this.logs(record, keys[i].marginMs, now)) {
         const wait = log.waitMs(now);
         if (wait !== 0) return { ok: false, key: keys[i].id, reason: 'rate', retryInMs: wait };
       }
@@ -141,7 +147,8 @@ export class MemoryStore implements RateLimitStore {
       lease.push(record.logs.length > 0 ? record.logs.map((log) => log.record(now)) : undefined);
       record.inFlight++;
       record.lastUsed = now;
-      record.starts?.add(now);
+      record.starts.add(now);
+      record.lastStartAt = now;
       if (record.budget) {
         record.budget.remaining--;
         record.budget.nextAt = now + record.budget.spacingMs;
@@ -271,15 +278,23 @@ export class MemoryStore implements RateLimitStore {
   }
 
   /** The key's window logs, created or resized to the rates in force. */
-  private logs(record: KeyRecord, marginMs: number): SlidingWindowLog[] {
+  private logs(record: KeyRecord, marginMs: number | undefined, now: number): SlidingWindowLog[] {
     const { rates } = record.effective;
+    const windowOf = (perMs: number) => perMs + (marginMs ?? defaultMargin(perMs));
     if (rates.length !== record.logs.length) {
-      record.logs = rates.map((rate, i) => record.logs[i] ?? new SlidingWindowLog(rate.requests, rate.perMs + marginMs));
+      record.logs = rates.map((rate, i) => {
+        if (record.logs[i]) return record.logs[i];
+        // A limit learned mid-run: what was sent in the last second still counts against it, as if all of
+        // it had started with the latest start.
+        const log = new SlidingWindowLog(rate.requests, windowOf(rate.perMs));
+        if (record.lastStartAt > now - log.windowMs) log.seed(record.starts.count(now), record.lastStartAt);
+        return log;
+      });
     }
     rates.forEach((rate, i) => {
       const log = record.logs[i];
       log.resize(rate.requests);
-      log.windowMs = rate.perMs + marginMs;
+      log.windowMs = windowOf(rate.perMs);
     });
     return record.logs;
   }
@@ -307,6 +322,7 @@ export class MemoryStore implements RateLimitStore {
     if (named.concurrent !== undefined) {
       learned.concurrent = nextLearnedLimit(current.concurrent, named.concurrent);
       record.aimd = undefined;
+      record.namedConcurrency = true;
     }
     return learned;
   }
@@ -319,7 +335,7 @@ export class MemoryStore implements RateLimitStore {
       aimdOnThrottle(record.aimd, record.inFlight);
     }
     if (kind !== 'concurrency' && record.configured.requests === undefined && (learned.requests === undefined || record.adaptiveRate)) {
-      const sent = record.starts?.count(now) ?? 0;
+      const sent = record.starts.count(now);
       learned.requests = Math.min(learned.requests ?? Infinity, decreasedRate(sent));
       learned.perMs = DEFAULT_WINDOW_MS;
       record.adaptiveRate = true;

@@ -77,8 +77,8 @@ export interface ResolvedOptions {
   clientId: string;
   clientLimits: LimitSpec;
   tokenLimits: LimitSpec;
-  clientMarginMs: number;
-  tokenMarginMs: number;
+  /** The windowMarginMs option, if given (the store applies the default per window otherwise). */
+  marginMs: number | undefined;
   tokenKey: ((config: InternalAxiosRequestConfig) => string | undefined | null) | undefined;
   store: RateLimitStore | undefined;
   maxRetries: number;
@@ -130,11 +130,6 @@ function checkLimits(name: string, limits: LimitSpec | undefined): LimitSpec {
   return { ...limits };
 }
 
-function marginFor(limits: LimitSpec, explicit: number | undefined): number {
-  if (explicit !== undefined) return explicit;
-  return limits.requests === undefined ? 0 : Math.min(50, Math.ceil((limits.perMs ?? 1000) * 0.01));
-}
-
 /** Merges `options` over {@link DEFAULTS} and validates them, with messages that say what was expected. */
 export function normalizeOptions(options: RateGuardOptions = {}): ResolvedOptions {
   expectNumber('maxRetries', options.maxRetries, 0, true);
@@ -161,8 +156,7 @@ export function normalizeOptions(options: RateGuardOptions = {}): ResolvedOption
     clientId: options.clientId ?? `axios-rate-guard#${++anonymousGuards}`,
     clientLimits,
     tokenLimits,
-    clientMarginMs: marginFor(clientLimits, options.windowMarginMs),
-    tokenMarginMs: marginFor(tokenLimits, options.windowMarginMs),
+    marginMs: options.windowMarginMs,
     tokenKey: options.tokenKey,
     store: options.store,
     maxRetries: options.maxRetries ?? DEFAULTS.maxRetries,

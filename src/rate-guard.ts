@@ -86,7 +86,7 @@ export function rateGuard(instance: GuardableAxios, options: RateGuardOptions = 
       id: resolved.clientId,
       level: 'client',
       limits: resolved.clientLimits,
-      marginMs: resolved.clientMarginMs,
+      marginMs: resolved.marginMs,
       adaptive: resolved.adaptive,
     },
     counters,

@@ -67,6 +67,14 @@ export class SlidingWindowLog {
     return entry;
   }
 
+  /**
+   * Counts `count` requests of unknown start as if they had just arrived: for a log created when a limit
+   * is learned, so the requests already sent in this window are not forgotten.
+   */
+  seed(count: number, now: number): void {
+    for (let i = 0; i < Math.min(count, this.limitValue); i++) this.record(now).stamp = now;
+  }
+
   /** The request of `entry` got its answer at `now`: stamp its likely arrival. */
   settle(entry: WindowEntry, now: number): void {
     const latency = Math.max(0, now - entry.start);

@@ -20,8 +20,11 @@ export interface KeySpec {
   readonly id: string;
   readonly level: LimitLevel;
   readonly limits: LimitSpec;
-  /** Added to the window so that network jitter cannot squeeze N+1 arrivals into one server window. */
-  readonly marginMs: number;
+  /**
+   * Ms added to each window so that network jitter cannot squeeze N+1 arrivals into one server window.
+   * Undefined: 1% of the window, at most 50 ms.
+   */
+  readonly marginMs?: number;
   /**
    * Nothing is configured for this key: find its limits by AIMD (slow start from one request in flight,
    * halve on a throttle that names no limit, grow on success) until the server names or advertises them.

@@ -3,7 +3,8 @@
  * guard, so no raw token ever reaches a key name) and prefix `rg:`:
  *
  * - `rg:{app}|t:9f2c…:h`  hash: pause, strikes, learned limits, configured limits (for snapshots)
- * - `rg:{app}|t:9f2c…:w`  sorted set, the sliding-window log: member = lease id, score = stamp (+inf in flight)
+ * - `rg:{app}|t:9f2c…:w1`, `:w2`  sorted sets, the sliding-window logs (one per rate in force):
+ *                         member = lease id, score = estimated arrival (+inf while in flight)
  * - `rg:{app}|t:9f2c…:f`  sorted set, in-flight leases: member = lease id, score = lease expiry
  * - `rg:{app}:i`          sorted set, the index of the app's keys: member = key id, score = its expiry
  *
@@ -12,7 +13,7 @@
  */
 export interface KeyNames {
   readonly hash: string;
-  readonly log: string;
+  readonly logs: readonly [string, string];
   readonly leases: string;
   readonly index: string;
 }
@@ -26,7 +27,7 @@ export class KeyLayout {
     let names = this.cache.get(id);
     if (!names) {
       const base = this.base(id);
-      names = { hash: `${base}:h`, log: `${base}:w`, leases: `${base}:f`, index: this.indexOf(id) };
+      names = { hash: `${base}:h`, leases: `${base}:f`, logs: [`${base}:w1`, `${base}:w2`], index: this.indexOf(id) };
       if (this.cache.size >= 10_000) this.cache.clear(); // short-lived tokens must not grow it forever
       this.cache.set(id, names);
     }
@@ -37,6 +38,12 @@ export class KeyLayout {
   indexOf(prefix: string): string {
     const bar = prefix.indexOf('|');
     return `${this.prefix}{${bar === -1 ? prefix : prefix.slice(0, bar)}}:i`;
+  }
+
+  /** The KEYS group of a key, in the order every script reads it (see scripts.ts). */
+  group(id: string): string[] {
+    const names = this.names(id);
+    return [names.hash, names.leases, names.logs[0], names.logs[1], names.index];
   }
 
   private base(id: string): string {

@@ -1,0 +1,362 @@
+/**
+ * `axios-rate-guard/redis`: limits, pauses and learned values shared through Redis by every process (and
+ * machine) that uses the same client_id. Nothing of it loads unless imported from this subpath, and it
+ * imports neither Redis package: the caller hands in a client.
+ */
+import type { Clock } from './clock.js';
+import { effectiveLimits, summarize } from './limits.js';
+import { MemoryStore } from './memory-store.js';
+import type {
+  AcquireResult,
+  KeySnapshot,
+  KeySpec,
+  Lease,
+  ObserveOutcome,
+  QuotaObservation,
+  RateLimitStore,
+  ReleaseOutcome,
+  ThrottleOutcome,
+  ThrottleReport,
+} from './store.js';
+import type { LimitLevel } from './parse-429.js';
+import { Availability } from './redis/availability.js';
+import { CallTimeouts, RedisTimeoutError } from './redis/call-timeout.js';
+import { commandSender, type SendCommand } from './redis/client.js';
+import { decodeLearned, decodeNumber, decodeOptional, encodeNumber, encodeSpec, replyArray } from './redis/codec.js';
+import { RedisUnavailableError } from './redis/errors.js';
+import { KeyLayout } from './redis/keys.js';
+import { LeaseRenewer } from './redis/lease-renewer.js';
+import { normalizeRedisStoreOptions, type RedisStoreOptions, type ResolvedRedisStoreOptions } from './redis/options.js';
+import { ScriptRunner, type Script } from './redis/script-runner.js';
+import { ACQUIRE, OBSERVE, RELEASE, RENEW, SNAPSHOT, SNAPSHOT_FIELDS, THROTTLE } from './redis/scripts.js';
+import { ServerTimeOffset } from './redis/server-time.js';
+
+export { RedisUnavailableError, isRedisUnavailableError } from './redis/errors.js';
+export { RedisTimeoutError } from './redis/call-timeout.js';
+export { REDIS_STORE_DEFAULTS } from './redis/options.js';
+export type { RedisStoreOptions, RedisFallbackEvent, RedisRecoverEvent } from './redis/options.js';
+export type { RedisClientLike, IORedisLike, NodeRedisLike } from './redis/client.js';
+
+/** A grant from Redis: its lease id and its start on the server's clock (to stamp it on release). */
+interface SharedLease {
+  readonly shared: true;
+  readonly id: string;
+  readonly start: number;
+}
+
+/** A grant from the in-memory fallback: it goes back to the fallback store, whatever Redis does meanwhile. */
+interface LocalLease {
+  readonly shared: false;
+  readonly lease: Lease;
+}
+
+type StoreLease = SharedLease | LocalLease;
+
+/** Renewal of one lease: the keys it holds a slot on. */
+type HeldKeys = readonly string[];
+
+/** Most (lease, key) pairs renewed by one script call; more go in further calls of the same round trip. */
+const RENEW_BATCH = 1000;
+
+/**
+ * A RateLimitStore in Redis. Every decision (acquire, release, throttle, observe) is one Lua script run
+ * with EVALSHA: atomic across processes, one round trip, on the Redis server's clock. If Redis is down or
+ * slow, the store limits locally with an in-memory store (or, with `failClosed`, rejects requests) and
+ * goes back to Redis when it answers again.
+ */
+export class RedisStore implements RateLimitStore {
+  readonly clock: Clock;
+  private readonly options: ResolvedRedisStoreOptions;
+  private readonly send: SendCommand;
+  private readonly scripts: ScriptRunner;
+  private readonly layout: KeyLayout;
+  private readonly timeouts: CallTimeouts;
+  private readonly serverTime: ServerTimeOffset;
+  private readonly renewer: LeaseRenewer<HeldKeys>;
+  private readonly availability: Availability;
+  private readonly local: MemoryStore;
+  /** Makes this store's lease ids unique among every process on the server. */
+  private readonly tag = Math.random().toString(36).slice(2, 10) + Date.now().toString(36);
+  private leaseSeq = 0;
+  private closed = false;
+
+  constructor(options: RedisStoreOptions) {
+    this.options = normalizeRedisStoreOptions(options);
+    const { clock } = this.options;
+    this.clock = clock;
+    this.send = commandSender(this.options.client);
+    this.scripts = new ScriptRunner(this.send);
+    this.layout = new KeyLayout(this.options.prefix);
+    this.timeouts = new CallTimeouts(clock, this.options.callTimeoutMs);
+    this.serverTime = new ServerTimeOffset(() => clock.wallNow() - clock.now());
+    this.renewer = new LeaseRenewer(clock, this.options.leaseTtlMs / 3, (leases) => this.renew(leases));
+    this.availability = new Availability(clock, this.options.probeIntervalMs, () => this.timeouts.track(this.send(['PING'])), {
+      onFallback: this.options.onFallback,
+      onRecover: this.options.onRecover,
+    });
+    this.local = new MemoryStore({ clock, idleTtlMs: this.options.idleTtlMs });
+  }
+
+  /** True while limits are shared through Redis; false while this process limits alone. */
+  get shared(): boolean {
+    return this.availability.up;
+  }
+
+  /** Leases this process holds in Redis (renewed together by one timer). */
+  get heldLeases(): number {
+    return this.renewer.size;
+  }
+
+  acquire(keys: readonly KeySpec[]): AcquireResult | Promise<AcquireResult> {
+    if (this.closed) return Promise.reject(new Error('RedisStore: acquire() after close()'));
+    if (!this.availability.up) return this.acquireLocally(keys, undefined);
+    const id = `${this.tag}.${(++this.leaseSeq).toString(36)}`;
+    const args = [
+      encodeNumber(this.options.timeShiftMs()),
+      id,
+      String(this.options.leaseTtlMs),
+      String(this.options.pollIntervalMs),
+      String(this.options.idleTtlMs),
+      String(keys.length),
+    ];
+    const redisKeys: string[] = [];
+    for (const spec of keys) {
+      redisKeys.push(...this.layout.group(spec.id));
+      args.push(...encodeSpec(spec));
+    }
+    const sentAt = this.clock.now();
+    const pending = this.scripts.run(ACQUIRE, redisKeys, args);
+    return this.timeouts.track(pending).then(
+      (reply): AcquireResult => {
+        const fields = replyArray(reply);
+        const start = this.sample(fields[0], sentAt);
+        if (Number(fields[1]) === 1) {
+          this.renewer.add(id, keys.map((k) => k.id));
+          const lease: SharedLease = { shared: true, id, start };
+          return { ok: true, lease };
+        }
+        const refused = keys[Number(fields[2]) - 1];
+        return {
+          ok: false,
+          key: refused.id,
+          reason: String(fields[3]) as 'paused' | 'rate' | 'concurrency',
+          retryInMs: decodeNumber(fields[4]),
+        };
+      },
+      (error: unknown) => {
+        // A grant that arrives after we gave up on it is handed straight back, so it holds nothing.
+        if (error instanceof RedisTimeoutError) {
+          pending.then(
+            (late) => {
+              const fields = replyArray(late);
+              if (Number(fields[1]) !== 1) return;
+              const lease: SharedLease = { shared: true, id, start: decodeNumber(fields[0]) };
+              return this.releaseShared(keys, 'unused', lease);
+            },
+            () => undefined,
+          );
+        }
+        return this.acquireLocally(keys, error);
+      },
+    );
+  }
+
+  release(keys: readonly KeySpec[], outcome: ReleaseOutcome, lease: Lease): void | Promise<void> {
+    const held = lease as StoreLease;
+    if (!held.shared) return this.local.release(keys, outcome, held.lease);
+    this.renewer.delete(held.id);
+    const released = this.releaseShared(keys, outcome, held);
+    // With Redis down, do not make waiters of this process wait for the call to fail: the lease expires.
+    if (!this.availability.up) return;
+    return released;
+  }
+
+  throttle(spec: KeySpec, report: ThrottleReport): ThrottleOutcome | Promise<ThrottleOutcome> {
+    if (this.closed || !this.availability.up) return this.local.throttle(spec, report);
+    const { named } = report;
+    const args = [
+      encodeNumber(this.options.timeShiftMs()),
+      ...encodeSpec(spec),
+      encodeNumber(this.serverTime.toServer(report.sentAt)),
+      encodeNumber(report.delayMs),
+      named ? '1' : '0',
+      encodeNumber(named?.requests),
+      encodeNumber(named?.concurrent),
+      report.kind ?? '',
+      encodeNumber(report.backoff.baseMs),
+      encodeNumber(report.backoff.maxMs),
+      encodeNumber(report.jitter.ratio),
+      encodeNumber(report.jitter.maxMs),
+      encodeNumber(report.random),
+      String(this.options.idleTtlMs),
+      String(this.options.leaseTtlMs),
+    ];
+    return this.call(THROTTLE, this.layout.group(spec.id), args).then(
+      (fields): ThrottleOutcome => ({
+        strikes: Number(fields[1]),
+        stale: Number(fields[2]) === 1,
+        pausedMs: decodeNumber(fields[3]),
+        source: report.delayMs === undefined ? 'backoff' : 'server',
+        learned: Number(fields[4]) === 1 ? decodeLearned(fields[5], fields[6], fields[7]) : undefined,
+      }),
+      // The 429 is not lost: it pauses this process at least.
+      () => this.local.throttle(spec, report),
+    );
+  }
+
+  observe(spec: KeySpec, observation: QuotaObservation): ObserveOutcome | Promise<ObserveOutcome> {
+    if (this.closed || !this.availability.up) return this.local.observe(spec, observation);
+    const { policy } = observation;
+    const args = [
+      encodeNumber(this.options.timeShiftMs()),
+      ...encodeSpec(spec),
+      encodeNumber(policy?.requests),
+      encodeNumber(policy?.perMs),
+      encodeNumber(observation.limit),
+      encodeNumber(observation.remaining),
+      encodeNumber(observation.resetMs),
+      String(this.options.idleTtlMs),
+      String(this.options.leaseTtlMs),
+    ];
+    return this.call(OBSERVE, this.layout.group(spec.id), args).then(
+      (fields): ObserveOutcome => {
+        const outcome: ObserveOutcome = {};
+        if (Number(fields[1]) === 1) outcome.learned = decodeLearned(fields[2], fields[3], fields[4]);
+        const heldMs = decodeOptional(fields[5]);
+        const spacingMs = decodeOptional(fields[6]);
+        if (heldMs !== undefined) outcome.heldMs = heldMs;
+        if (spacingMs !== undefined) outcome.spacingMs = spacingMs;
+        return outcome;
+      },
+      () => this.local.observe(spec, observation),
+    );
+  }
+
+  /**
+   * State of the keys whose id starts with `prefix`, read from the index of the prefix's client_id (the part
+   * before the first `|`): the prefix must begin with a whole client_id, as the guard's `stats()` does.
+   */
+  snapshot(prefix: string): KeySnapshot[] | Promise<KeySnapshot[]> {
+    if (this.closed || !this.availability.up) return this.local.snapshot(prefix);
+    return this.readSnapshot(prefix).catch((error: unknown) => {
+      this.availability.failed(error);
+      return this.local.snapshot(prefix);
+    });
+  }
+
+  /**
+   * Stops the store's timers (lease renewal, Redis probe, call timeouts). Leases still held expire in Redis
+   * within `leaseTtlMs`. The Redis client is the caller's: it is left open.
+   */
+  close(): void {
+    this.closed = true;
+    this.renewer.close();
+    this.availability.close();
+    this.timeouts.close();
+    this.local.clear();
+  }
+
+  private acquireLocally(keys: readonly KeySpec[], error: unknown): AcquireResult | Promise<AcquireResult> {
+    if (error !== undefined) this.availability.failed(error);
+    if (this.options.failClosed) return Promise.reject(new RedisUnavailableError(error ?? new Error('Redis did not answer the last call')));
+    const result = this.local.acquire(keys);
+    if (!result.ok) return result;
+    const lease: LocalLease = { shared: false, lease: result.lease };
+    return { ok: true, lease };
+  }
+
+  private releaseShared(keys: readonly KeySpec[], outcome: ReleaseOutcome, lease: SharedLease): Promise<void> {
+    const args = [
+      encodeNumber(this.options.timeShiftMs()),
+      lease.id,
+      outcome,
+      encodeNumber(lease.start),
+      String(this.options.idleTtlMs),
+      String(this.options.leaseTtlMs),
+      String(keys.length),
+    ];
+    const redisKeys: string[] = [];
+    for (const spec of keys) {
+      redisKeys.push(...this.layout.group(spec.id));
+      args.push(spec.id);
+    }
+    return this.call(RELEASE, redisKeys, args).then(
+      () => undefined,
+      () => undefined, // the lease expires in Redis on its own
+    );
+  }
+
+  private async readSnapshot(prefix: string): Promise<KeySnapshot[]> {
+    const listed = await this.timeouts.track(this.send(['ZRANGE', this.layout.indexOf(prefix), '0', '-1']));
+    const ids = (Array.isArray(listed) ? listed : []).map(String).filter((id) => id.startsWith(prefix));
+    if (ids.length === 0) return [];
+    const keys = ids.flatMap((id) => this.layout.group(id));
+    const fields = await this.call(SNAPSHOT, keys, [encodeNumber(this.options.timeShiftMs()), ...ids]);
+    const out: KeySnapshot[] = [];
+    for (let at = 1; at + SNAPSHOT_FIELDS <= fields.length; at += SNAPSHOT_FIELDS) {
+      const row = fields.slice(at, at + SNAPSHOT_FIELDS);
+      const configured = decodeLearned(row[7], row[8], row[9]);
+      const learned = decodeLearned(row[10], row[11], row[12]);
+      const aimdWindow = decodeOptional(row[13]);
+      const effective = summarize(effectiveLimits(configured, learned));
+      if (effective.concurrent === undefined && aimdWindow !== undefined) effective.concurrent = Math.floor(aimdWindow);
+      out.push({
+        key: String(row[0]),
+        level: String(row[1]) as LimitLevel,
+        inFlight: Number(row[2]),
+        pausedForMs: decodeNumber(row[3]),
+        usedInWindow: Number(row[4]),
+        throttled: Number(row[5]),
+        strikes: Number(row[6]),
+        configured,
+        learned,
+        effective,
+      });
+    }
+    return out;
+  }
+
+  private renew(leases: ReadonlyArray<[string, HeldKeys]>): Promise<unknown> {
+    const calls: Promise<unknown>[] = [];
+    let keys: string[] = [];
+    let args: string[] = [];
+    const flush = () => {
+      const head = [encodeNumber(this.options.timeShiftMs()), String(this.options.leaseTtlMs)];
+      calls.push(this.call(RENEW, keys, [...head, ...args]));
+      keys = [];
+      args = [];
+    };
+    for (const [id, held] of leases) {
+      for (const keyId of held) {
+        keys.push(...this.layout.group(keyId));
+        args.push(id, keyId);
+        if (args.length >= 2 * RENEW_BATCH) flush();
+      }
+    }
+    if (args.length > 0) flush();
+    return Promise.all(calls);
+  }
+
+  /** Runs a script with the call timeout; a failure switches to local limiting (and rejects). */
+  private call(script: Script, keys: readonly string[], args: readonly string[]): Promise<unknown[]> {
+    const sentAt = this.clock.now();
+    return this.timeouts.track(this.scripts.run(script, keys, args)).then(
+      (reply) => {
+        const fields = replyArray(reply);
+        this.sample(fields[0], sentAt);
+        return fields;
+      },
+      (error: unknown) => {
+        this.availability.failed(error);
+        throw error;
+      },
+    );
+  }
+
+  /** Learns the server's clock from a reply sent at local `sentAt`; returns the server's time. */
+  private sample(serverNow: unknown, sentAt: number): number {
+    const now = decodeNumber(serverNow);
+    this.serverTime.sample(now, sentAt, this.clock.now());
+    return now;
+  }
+}

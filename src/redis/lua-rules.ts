@@ -1,0 +1,245 @@
+/**
+ * The MemoryStore's rules in Lua, shared by every script (prepended to each). Each function names the
+ * TypeScript it mirrors; keep the two in step (the store contract test runs against both stores).
+ *
+ * A key's hash is loaded into a table `v` of numbers (the level `lv` stays a string) and written back with
+ * only what changed. Fields:
+ *   lv level · lu last used · cr/cp/cc configured requests/perMs/concurrent · mg window margin
+ *   pu paused until · pa pause began · pr probing (1 or absent) · st strikes · th 429s seen
+ *   lr/lp/lc learned requests/perMs/concurrent · ar learned rate came from AIMD (1 or absent)
+ *   aw/at AIMD window/threshold · sb/sc/sp start counter bucket start/current/previous
+ *   nl number of window logs in use · f1/n1, f2/n2 fastest latency and settled count of log 1 and 2
+ *   br/bu/bs/bn quota budget remaining/until/spacing/next start (from observe)
+ *
+ * Times are ms on the Redis server's clock (TIME), plus a shift that only tests set.
+ */
+export const LUA_RULES = `
+local INF = math.huge
+
+local function num(s)
+  if s == nil or s == false or s == '' then return nil end
+  if s == 'inf' or s == '+inf' then return INF end
+  if s == '-inf' then return -INF end
+  return tonumber(s)
+end
+
+-- Exact round trip of a double; Lua's own tostring keeps only 14 digits, too few for epoch ms.
+local function fmt(x)
+  if x == INF then return 'inf' end
+  if x == -INF then return '-inf' end
+  return string.format('%.17g', x)
+end
+
+local function server_now(shift)
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000 + tonumber(shift)
+end
+
+local function load(key)
+  local flat = redis.call('HGETALL', key)
+  local rec = { key = key, orig = {}, v = {}, exists = #flat > 0 }
+  for i = 1, #flat, 2 do
+    local f, s = flat[i], flat[i + 1]
+    rec.orig[f] = s
+    if f == 'lv' then rec.v[f] = s else rec.v[f] = num(s) end
+  end
+  return rec
+end
+
+local function save(rec)
+  local set, del = {}, {}
+  for f, x in pairs(rec.v) do
+    local s = x
+    if type(x) ~= 'string' then s = fmt(x) end
+    if rec.orig[f] ~= s then set[#set + 1] = f; set[#set + 1] = s end
+  end
+  for f in pairs(rec.orig) do
+    if rec.v[f] == nil then del[#del + 1] = f end
+  end
+  if #set > 0 then redis.call('HSET', rec.key, unpack(set)) end
+  if #del > 0 then redis.call('HDEL', rec.key, unpack(del)) end
+end
+
+-- A key spec from ARGV, starting after index a: id, level, requests, perMs, concurrent, marginMs, adaptive.
+local function spec_at(a)
+  return {
+    id = ARGV[a + 1], level = ARGV[a + 2], cr = num(ARGV[a + 3]), cp = num(ARGV[a + 4]),
+    cc = num(ARGV[a + 5]), mg = tonumber(ARGV[a + 6]), adaptive = ARGV[a + 7] == '1',
+  }
+end
+local SPEC_ARGS = 7
+
+-- The key's names from KEYS, starting after index k: hash, leases, log 1, log 2, index.
+local function names_at(k)
+  return { h = KEYS[k + 1], f = KEYS[k + 2], w = { KEYS[k + 3], KEYS[k + 4] }, idx = KEYS[k + 5] }
+end
+local KEYS_PER_KEY = 5
+
+-- MemoryStore.record + KeyRecord.configure
+local function configure(rec, spec, now)
+  local v = rec.v
+  if not rec.exists then v.lv = spec.level; v.lu = now end
+  if spec.adaptive and v.aw == nil then
+    v.aw = 1; v.at = INF
+    v.sb = 0; v.sc = 0; v.sp = 0
+  end
+  v.cr = spec.cr; v.cp = spec.cp; v.cc = spec.cc; v.mg = spec.mg
+end
+
+-- limits.ts effectiveLimits: the rates in force (one, or two when the windows differ) and the concurrency.
+local function effective(v)
+  local rates = {}
+  local cw = v.cp or 1000
+  local lw = v.lp or cw
+  if v.cr ~= nil and v.lr ~= nil and lw == cw then
+    rates[1] = { n = math.min(v.cr, math.floor(v.lr)), w = cw }
+  else
+    if v.cr ~= nil then rates[#rates + 1] = { n = v.cr, w = cw } end
+    if v.lr ~= nil then rates[#rates + 1] = { n = math.max(1, math.floor(v.lr)), w = lw } end
+  end
+  local c = v.cc
+  if v.lc ~= nil then
+    if c == nil or v.lc < c then c = v.lc end
+  end
+  if c ~= nil then c = math.max(1, math.floor(c)) end
+  return rates, c
+end
+
+-- KeyRecord.concurrency
+local function concurrency(v, c)
+  if v.pr then return 1 end
+  if c ~= nil then return c end
+  if v.aw ~= nil then return math.floor(v.aw) end
+  return nil
+end
+
+-- limits.ts nextLearnedLimit
+local function next_learned(current, named)
+  if current == nil or named < current then return named end
+  return math.max(1, current - 1)
+end
+
+-- backoff.ts exponentialBackoff and addJitter (the random number comes from the guard's clock)
+local function backoff(strike, base, max)
+  local e = math.max(0, math.min(strike - 1, 52))
+  return math.min(max, base * 2 ^ e)
+end
+local function add_jitter(delay, ratio, jmax, random)
+  local spread = math.min(delay * ratio, jmax)
+  if spread > 0 then return delay + random * spread end
+  return delay
+end
+
+-- adaptive.ts StartCounter (window 1000 ms)
+local function starts_roll(v, now)
+  local elapsed = now - v.sb
+  if elapsed < 1000 then return end
+  if elapsed < 2000 then v.sp = v.sc else v.sp = 0 end
+  v.sc = 0
+  v.sb = now - (elapsed % 1000)
+end
+local function starts_add(v, now)
+  starts_roll(v, now)
+  v.sc = v.sc + 1
+end
+local function starts_count(v, now)
+  starts_roll(v, now)
+  local overlap = 1 - (now - v.sb) / 1000
+  return v.sc + math.floor(v.sp * math.max(0, overlap) + 0.5)
+end
+
+-- adaptive.ts aimdOnSuccess / aimdOnThrottle
+local function aimd_success(v, inflight)
+  if inflight < math.floor(v.aw) then return end
+  local step = 1
+  if v.aw >= v.at then step = 1 / v.aw end
+  v.aw = math.min(1000, v.aw + step)
+end
+local function aimd_throttle(v, inflight)
+  v.at = math.max(1, math.floor(math.min(v.aw, inflight) / 2))
+  v.aw = v.at
+end
+
+-- Leases that were not renewed in time: their holder died. Free the slot; an entry still in flight in a
+-- window log stays there, stamped at the lease's expiry (it may have reached the server as late as that).
+local function expire_leases(names, now)
+  local gone = redis.call('ZRANGEBYSCORE', names.f, '-inf', fmt(now), 'WITHSCORES')
+  for i = 1, #gone, 2 do
+    redis.call('ZREM', names.f, gone[i])
+    for j = 1, 2 do
+      if redis.call('ZSCORE', names.w[j], gone[i]) == 'inf' then
+        redis.call('ZADD', names.w[j], gone[i + 1], gone[i])
+      end
+    end
+  end
+end
+
+local function live_leases(names, now)
+  return redis.call('ZCOUNT', names.f, '(' .. fmt(now), '+inf')
+end
+
+-- MemoryStore.logs: one log per rate in force; logs beyond the rates are dropped with their history.
+local function sync_logs(v, names, rates)
+  local had = v.nl or 0
+  for j = #rates + 1, had do
+    redis.call('DEL', names.w[j])
+    v['f' .. j] = nil; v['n' .. j] = nil
+  end
+  v.nl = #rates
+end
+
+-- SlidingWindowLog.waitMs as a true sliding log: drop what left the window, admit while fewer than n are
+-- left. An entry still in flight has no arrival time yet: ask to look again after poll ms (its holder may
+-- be another process, whose release nobody here hears of).
+local function log_wait(key, n, w, now, poll)
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', fmt(now - w))
+  local count = redis.call('ZCARD', key)
+  if count < n then return 0 end
+  if n < 1 then return poll end
+  local entry = redis.call('ZRANGE', key, count - n, count - n, 'WITHSCORES')
+  local stamp = num(entry[2])
+  if stamp == INF then return poll end
+  local wait = stamp + w - now
+  if wait > 0 then return wait end
+  return 0
+end
+
+-- SlidingWindowLog.settle: stamp the likely arrival, start + (latency - fastest), at most w / 10.
+local function settle(v, j, n, w, start, now)
+  local latency = math.max(0, now - start)
+  local fk, nk = 'f' .. j, 'n' .. j
+  local fastest = v[fk] or INF
+  if latency < fastest then fastest = latency; v[fk] = latency end
+  local count = v[nk] or 0
+  v[nk] = count + 1
+  local floor = fastest
+  if count < n then floor = 0 end
+  return start + math.min(latency - floor, w / 10)
+end
+
+-- MemoryStore.budgetWait
+local function budget_wait(v, now)
+  if v.bu == nil then return 0 end
+  if now >= v.bu then
+    v.br = nil; v.bu = nil; v.bs = nil; v.bn = nil
+    return 0
+  end
+  if v.br <= 0 then return v.bu - now end
+  if v.bn > now then return v.bn - now end
+  return 0
+end
+
+-- Every key of the record lives at least as long as its state matters: idle TTL, pause, budget, window.
+local function touch(rec, names, id, rates, now, idle_ttl, lease_ttl)
+  local v = rec.v
+  local ttl = math.max(idle_ttl, 2 * lease_ttl, (v.pu or 0) - now, (v.bu or 0) - now)
+  for _, rate in ipairs(rates) do ttl = math.max(ttl, 2 * (rate.w + (v.mg or 0))) end
+  ttl = math.ceil(ttl)
+  redis.call('PEXPIRE', names.h, ttl)
+  redis.call('PEXPIRE', names.f, ttl)
+  redis.call('PEXPIRE', names.w[1], ttl)
+  redis.call('PEXPIRE', names.w[2], ttl)
+  redis.call('ZADD', names.idx, fmt(now + ttl), id)
+  if redis.call('PTTL', names.idx) < ttl then redis.call('PEXPIRE', names.idx, ttl) end
+end
+`;
