@@ -58,7 +58,7 @@ async function run(title: string, configured: boolean): Promise<void> {
   // The first APP_RATE may start at once, then APP_RATE per second: the last one can start no earlier than this.
   const idealSeconds = (REQUESTS - APP_RATE) / APP_RATE;
   console.log(
-    `  completed in ${seconds.toFixed(2)} s; the app limit allows ${idealSeconds.toFixed(2)} s at best ` +
+    `  completed in ${seconds.toFixed(2)} s; the app limit lets the last request start at ${idealSeconds.toFixed(2)} s at best ` +
       `(${(seconds / idealSeconds).toFixed(2)}x ideal, ${((server.accepted - APP_RATE) / seconds).toFixed(1)} req/s after the first burst vs ${APP_RATE}/s)`,
   );
   console.log(
