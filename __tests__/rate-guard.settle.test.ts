@@ -126,6 +126,22 @@ describe('every request settles', () => {
     expect(clock.pendingTimers(true)).toBe(0);
   });
 
+  it('frees the slot and rejects with the store error when an asynchronous store fails on a 429', async () => {
+    const clock = new FakeClock();
+    const memory = new MemoryStore({ clock });
+    const broken = Object.assign(Object.create(memory) as MemoryStore, {
+      throttle: () => Promise.reject(new Error('store unreachable')),
+    });
+    const api = axios.create();
+    const mock = new MockAdapter(api);
+    mock.onGet('/x').replyOnce(429, '', { 'Retry-After': '1' });
+    mock.onAny().reply(200);
+    const guard = rateGuard(api, { clientId: 'broken', store: broken, limits: { client: { concurrent: 1 } } });
+    await expect(api.get('/x')).rejects.toThrow('store unreachable');
+    expect((await guard.stats()).keys[0].inFlight).toBe(0);
+    await expect(api.get('/y')).resolves.toMatchObject({ status: 200 });
+  });
+
   it('swallows exceptions thrown by hooks', async () => {
     const { api, mock, clock } = mockApi({
       onPause: () => {

@@ -147,22 +147,27 @@ async function runGuarded(
       error = caught;
     }
     const answer = response ?? (error as ThrottledError | undefined)?.response;
-    if (answer) {
-      const observed = observeQuota(ctx, keys, answer, sentAt);
-      if (observed) await observed;
+    const throttled = answer !== undefined && options.throttleStatuses.has(answer.status);
+    let pause: { pausedMs: number; key: KeySpec } | undefined;
+    // The slot goes back on every path, even if an asynchronous store fails below.
+    try {
+      if (answer) {
+        const observed = observeQuota(ctx, keys, answer, sentAt);
+        if (observed) await observed;
+      }
+      // Pause the key before giving the slot back, or the release would wake a waiter into the 429.
+      if (throttled) pause = await onThrottled(ctx, config, keys, answer, sentAt, attempts);
+    } finally {
+      void scheduler.release(keys, throttled ? 'throttled' : answer ? 'ok' : 'failed', lease);
     }
-    if (!answer || !options.throttleStatuses.has(answer.status)) {
-      void scheduler.release(keys, answer ? 'ok' : 'failed', lease);
+    if (!throttled || !pause) {
       if (response) return response;
       throw error;
     }
 
-    // Throttled. Pause the key before giving the slot back, or the release would wake a waiter into the 429.
     counters.throttled++;
     lastError = error ?? lastError;
-    const { pausedMs, key: throttledKey } = await onThrottled(ctx, config, keys, answer, sentAt, attempts);
-    void scheduler.release(keys, 'throttled', lease);
-
+    const { pausedMs, key: throttledKey } = pause;
     const cancelled = cancellation(config);
     if (cancelled) throw cancelled;
     if (attempts > maxRetries) {
