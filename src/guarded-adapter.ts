@@ -7,23 +7,26 @@ import {
   QueueFullError,
   RetriesExhaustedError,
   RetryAfterTooLongError,
-  type RateLimitError,
   type RateLimitErrorDetails,
 } from './errors.js';
 import { emit } from './events.js';
 import { hashToken } from './hash.js';
-import type { ResolvedOptions } from './options.js';
-import { parseThrottle, readHeader } from './parse-429.js';
-import { readRateLimitHeaders } from './rate-limit-headers.js';
-import { isPromise, type Scheduler, type WaitFailure } from './scheduler.js';
-import type { KeySpec, ObserveOutcome, RateLimitStore } from './store.js';
+import { observeQuota, onThrottled, urlForEvents } from './learn-from-response.js';
+import type { RateGuardRequestOptions, ResolvedOptions } from './options.js';
+import { readHeader } from './parse-429.js';
+import { isPromise, type Scheduler, type WaitFailure, type WaitOptions } from './scheduler.js';
+import type { KeySpec, Lease, RateLimitStore } from './store.js';
 
-/** Marks our wrapper and remembers what it wraps, so a re-sent config is never wrapped twice. */
-const WRAPPED = Symbol.for('axios-rate-guard.inner-adapter');
-type GuardedAdapter = AxiosAdapter & { [WRAPPED]?: InternalAxiosRequestConfig['adapter'] };
+/** Where the interceptor keeps the adapter a request would have used, on the request's own config. */
+const INNER_ADAPTER = Symbol.for('axios-rate-guard.inner-adapter');
+/** Marks the guards' adapters, so that a re-sent config is never wrapped twice. */
+const GUARD_ADAPTER = Symbol.for('axios-rate-guard.guard-adapter');
+
+type AdapterSetting = InternalAxiosRequestConfig['adapter'];
+type GuardedConfig = InternalAxiosRequestConfig & { [INNER_ADAPTER]?: AdapterSetting };
 
 const IDEMPOTENT = new Set(['get', 'head', 'options', 'put', 'delete', 'trace']);
-const BROWSER_ADAPTERS = ['xhr', 'http', 'fetch'];
+const DEFAULT_ADAPTERS = ['xhr', 'http', 'fetch'];
 
 /** Counters of one guard. */
 export interface GuardCounters {
@@ -44,18 +47,10 @@ export interface GuardContext {
 
 let callSeq = 0;
 
-type ThrottledError = { response?: AxiosResponse };
-
 function isStreamBody(data: unknown): boolean {
   if (!data || typeof data !== 'object') return false;
   if (typeof (data as { pipe?: unknown }).pipe === 'function') return true;
   return typeof ReadableStream !== 'undefined' && data instanceof ReadableStream;
-}
-
-function urlForEvents(config: InternalAxiosRequestConfig): string {
-  const url = `${config.baseURL && !/^[a-z][a-z\d+.-]*:/i.test(config.url ?? '') ? config.baseURL.replace(/\/+$/, '') + '/' + (config.url ?? '').replace(/^\/+/, '') : config.url ?? ''}`;
-  const query = url.indexOf('?');
-  return query === -1 ? url : url.slice(0, query);
 }
 
 /** The keys a request counts against: the client key, then its token key when it carries a token. */
@@ -66,235 +61,201 @@ function keysFor(ctx: GuardContext, config: InternalAxiosRequestConfig): readonl
   if (!token) return [ctx.clientKey];
   return [
     ctx.clientKey,
-    {
-      id: `${options.clientId}|t:${hashToken(token)}`,
-      level: 'token',
-      limits: options.tokenLimits,
-      marginMs: options.marginMs,
-      adaptive: options.adaptive,
-    },
+    { id: `${options.clientId}|t:${hashToken(token)}`, level: 'token', limits: options.tokenLimits, marginMs: options.marginMs, adaptive: options.adaptive },
   ];
 }
 
 /**
- * Wraps the adapter a request would have used. Gating and replaying below the interceptors means a replay
- * reuses the exact config axios built (body already serialised once, AxiosHeaders and agents intact), the
- * token is read after every request interceptor ran, and the user's response interceptors see one outcome.
+ * The request interceptor's whole job: route the request through the guard's adapter, remembering the
+ * adapter it would have used. Gating and replaying below the interceptors means a replay reuses the exact
+ * config axios built (body serialised once, AxiosHeaders and agents intact), the token is read after every
+ * request interceptor ran, and the user's response interceptors see one outcome per call.
  */
-export function guardAdapter(ctx: GuardContext, adapter: InternalAxiosRequestConfig['adapter']): AxiosAdapter {
-  const inner = (adapter as GuardedAdapter | undefined)?.[WRAPPED] ?? adapter;
-  const guarded: GuardedAdapter = (config) => runGuarded(ctx, inner, config);
-  guarded[WRAPPED] = inner;
-  return guarded;
+export function routeThroughGuard(config: GuardedConfig, guardAdapter: AxiosAdapter): GuardedConfig {
+  const current = config.adapter as (AxiosAdapter & { [GUARD_ADAPTER]?: true }) | undefined;
+  // A config sent again (an auth-refresh interceptor re-sending error.config) already carries its inner adapter.
+  const inner = current?.[GUARD_ADAPTER] ? config[INNER_ADAPTER] : current;
+  if (config.rateGuard?.skip) {
+    config.adapter = inner;
+    return config;
+  }
+  config[INNER_ADAPTER] = inner;
+  config.adapter = guardAdapter;
+  return config;
 }
 
-async function runGuarded(
-  ctx: GuardContext,
-  innerAdapter: InternalAxiosRequestConfig['adapter'],
-  config: InternalAxiosRequestConfig,
-): Promise<AxiosResponse> {
-  const { options, store, scheduler, counters } = ctx;
-  const adapter = getAdapter(innerAdapter ?? BROWSER_ADAPTERS, config) as AxiosAdapter;
-  const perRequest = config.rateGuard ?? {};
-  const keys = keysFor(ctx, config);
-  const clock = store.clock;
-  const startedAt = clock.now();
-  const maxRetries = perRequest.maxRetries ?? options.maxRetries;
-  const deadlineMs = perRequest.deadlineMs ?? options.deadlineMs;
-  const maxRetryAfterMs = perRequest.maxRetryAfterMs ?? options.maxRetryAfterMs;
-  const waitLongPauses = (perRequest.onLongRetryAfter ?? options.onLongRetryAfter) === 'wait';
-  const seq = ++callSeq;
-  let attempts = 0;
-  let lastError: unknown;
-  counters.calls++;
-
-  const details = (key: string): RateLimitErrorDetails => {
-    const spec = keys.find((k) => k.id === key) ?? keys[0];
-    return { key: spec.id, level: spec.level, limit: spec.limits, attempts, waitedMs: clock.now() - startedAt, config, cause: lastError };
+/** One adapter per guard: it runs every request of the guard as a {@link GuardedCall}. */
+export function createGuardAdapter(ctx: GuardContext): AxiosAdapter {
+  const adapter = (config: GuardedConfig) => {
+    ctx.counters.calls++;
+    return new GuardedCall(ctx, config).run();
   };
-  const fail = (failure: WaitFailure): Error => {
-    if (failure.kind === 'canceled') return failure.reason as Error;
-    if (failure.kind === 'store-error') return failure.error instanceof Error ? failure.error : new Error(String(failure.error));
-    counters.failures++;
-    let error: RateLimitError;
-    if (failure.kind === 'queue-full') error = new QueueFullError(failure.maxQueue, details(failure.key));
-    else if (failure.kind === 'deadline') error = new DeadlineExceededError(deadlineMs ?? 0, details(failure.key));
-    else error = new RetryAfterTooLongError(failure.retryInMs, maxRetryAfterMs, details(failure.key));
-    return error;
-  };
-  const waitOptions = {
-    seq,
-    replay: false,
-    deadlineAt: deadlineMs === undefined ? Infinity : startedAt + deadlineMs,
-    maxPauseMs: waitLongPauses ? Infinity : maxRetryAfterMs,
-    maxQueue: options.maxQueue,
-    onCancel: (cancel: (reason: unknown) => void) => onCancel(config, cancel),
-    fail,
-  };
+  return Object.assign(adapter, { [GUARD_ADAPTER]: true as const });
+}
 
-  for (;;) {
-    const granted = scheduler.acquire(keys, waitOptions);
-    const { lease } = isPromise(granted) ? await granted : granted;
-    const sentAt = clock.now();
-    attempts++;
-    counters.attempts++;
+/**
+ * One call through the guard, from its first acquire to its final answer. It is also the scheduler's
+ * WaitOptions, so that a call costs one object however many times it waits.
+ */
+class GuardedCall implements WaitOptions {
+  readonly seq = ++callSeq;
+  replay = false;
+  readonly deadlineAt: number;
+  readonly maxPauseMs: number;
+  readonly maxQueue: number;
+  private readonly keys: readonly KeySpec[];
+  private readonly perRequest: RateGuardRequestOptions;
+  private readonly startedAt: number;
+  private attempts = 0;
+  private lastError: unknown;
+  private adapter: AxiosAdapter | undefined;
 
-    let response: AxiosResponse | undefined;
-    let error: unknown;
+  constructor(
+    private readonly ctx: GuardContext,
+    private readonly config: GuardedConfig,
+  ) {
+    const { options, store } = ctx;
+    this.perRequest = config.rateGuard ?? {};
+    this.keys = keysFor(ctx, config);
+    this.startedAt = store.clock.now();
+    const deadlineMs = this.perRequest.deadlineMs ?? options.deadlineMs;
+    this.deadlineAt = deadlineMs === undefined ? Infinity : this.startedAt + deadlineMs;
+    const waitLongPauses = (this.perRequest.onLongRetryAfter ?? options.onLongRetryAfter) === 'wait';
+    this.maxPauseMs = waitLongPauses ? Infinity : this.perRequest.maxRetryAfterMs ?? options.maxRetryAfterMs;
+    this.maxQueue = options.maxQueue;
+  }
+
+  /** Waits for a slot (at once on the fast path: no promise of ours), then sends. */
+  run(): Promise<AxiosResponse> {
+    const granted = this.ctx.scheduler.acquire(this.keys, this);
+    return isPromise(granted) ? granted.then((slot) => this.send(slot.lease)) : this.send(granted.lease);
+  }
+
+  private send(lease: Lease): Promise<AxiosResponse> {
+    const { ctx, config } = this;
+    const sentAt = ctx.store.clock.now();
+    this.attempts++;
+    ctx.counters.attempts++;
+    const inner = config[INNER_ADAPTER];
+    this.adapter ??= typeof inner === 'function' ? inner : (getAdapter(inner ?? DEFAULT_ADAPTERS, config) as AxiosAdapter);
+    return this.adapter(config).then(
+      (response) => this.answered(lease, sentAt, response, response, undefined),
+      (error: unknown) => this.answered(lease, sentAt, (error as { response?: AxiosResponse } | null)?.response, undefined, error),
+    );
+  }
+
+  /**
+   * Settles an attempt: gives the slot back and returns the outcome, unless the answer was a throttle, which
+   * pauses the key and replays. Synchronous for a plain answer and a synchronous store.
+   */
+  private answered(
+    lease: Lease,
+    sentAt: number,
+    answer: AxiosResponse | undefined,
+    response: AxiosResponse | undefined,
+    error: unknown,
+  ): AxiosResponse | Promise<AxiosResponse> {
+    const { ctx, keys } = this;
+    const throttled = answer !== undefined && ctx.options.throttleStatuses.has(answer.status);
+    let observed: Promise<void> | undefined;
     try {
-      response = await adapter(config);
-    } catch (caught) {
-      error = caught;
+      observed = answer && observeQuota(ctx, keys, answer, sentAt);
+    } catch (failure) {
+      void ctx.scheduler.release(keys, 'failed', lease);
+      throw failure;
     }
-    const answer = response ?? (error as ThrottledError | undefined)?.response;
-    const throttled = answer !== undefined && options.throttleStatuses.has(answer.status);
+    if (!throttled && !observed) {
+      void ctx.scheduler.release(keys, answer ? 'ok' : 'failed', lease);
+      if (response) return response;
+      throw error;
+    }
+    return this.slowPath(lease, sentAt, answer, response, error, throttled, observed);
+  }
+
+  /** A throttle, or an asynchronous store: the part that may wait. */
+  private async slowPath(
+    lease: Lease,
+    sentAt: number,
+    answer: AxiosResponse | undefined,
+    response: AxiosResponse | undefined,
+    error: unknown,
+    throttled: boolean,
+    observed: Promise<void> | undefined,
+  ): Promise<AxiosResponse> {
+    const { ctx, config, keys } = this;
+    const { options, scheduler, counters } = ctx;
     let pause: { pausedMs: number; key: KeySpec } | undefined;
     // The slot goes back on every path, even if an asynchronous store fails below.
     try {
-      if (answer) {
-        const observed = observeQuota(ctx, keys, answer, sentAt);
-        if (observed) await observed;
-      }
+      if (observed) await observed;
       // Pause the key before giving the slot back, or the release would wake a waiter into the 429.
-      if (throttled) pause = await onThrottled(ctx, config, keys, answer, sentAt, attempts);
+      if (throttled && answer) pause = await onThrottled(ctx, config, keys, answer, sentAt, this.attempts);
     } finally {
       void scheduler.release(keys, throttled ? 'throttled' : answer ? 'ok' : 'failed', lease);
     }
-    if (!throttled || !pause) {
+    if (!pause) {
       if (response) return response;
       throw error;
     }
 
     counters.throttled++;
-    lastError = error ?? lastError;
-    const { pausedMs, key: throttledKey } = pause;
+    this.lastError = error ?? this.lastError;
     const cancelled = cancellation(config);
     if (cancelled) throw cancelled;
-    if (attempts > maxRetries) {
+    const maxRetries = this.perRequest.maxRetries ?? options.maxRetries;
+    if (this.attempts > maxRetries) {
       // A user whose validateStatus accepts 429 gets the response, as axios would have given it.
       if (response) return response;
-      counters.failures++;
-      throw new RetriesExhaustedError(maxRetries, details(throttledKey.id));
+      throw this.failed(new RetriesExhaustedError(maxRetries, this.details(pause.key.id)));
     }
     const method = (config.method ?? 'get').toLowerCase();
-    if (!IDEMPOTENT.has(method) && !(perRequest.retryNonIdempotent ?? options.retryNonIdempotent)) {
-      counters.failures++;
-      throw new NotReplayableError('non-idempotent', details(throttledKey.id));
+    if (!IDEMPOTENT.has(method) && !(this.perRequest.retryNonIdempotent ?? options.retryNonIdempotent)) {
+      throw this.failed(new NotReplayableError('non-idempotent', this.details(pause.key.id)));
     }
-    if (isStreamBody(config.data)) {
-      counters.failures++;
-      throw new NotReplayableError('stream-body', details(throttledKey.id));
-    }
+    if (isStreamBody(config.data)) throw this.failed(new NotReplayableError('stream-body', this.details(pause.key.id)));
     counters.replays++;
-    waitOptions.replay = true;
+    this.replay = true;
     emit(options.hooks.onRetry, {
-      key: throttledKey.id,
-      level: throttledKey.level,
+      key: pause.key.id,
+      level: pause.key.level,
       method,
       url: urlForEvents(config),
-      attempt: attempts + 1,
-      delayMs: pausedMs,
+      attempt: this.attempts + 1,
+      delayMs: pause.pausedMs,
     });
-  }
-}
-
-/**
- * Reads the quota a response advertises (any status) and hands it to the store. Returns a promise only
- * when the store is asynchronous; most responses carry no rate-limit header and cost one scan of names.
- */
-function observeQuota(ctx: GuardContext, keys: readonly KeySpec[], response: AxiosResponse, sentAt: number): Promise<void> | undefined {
-  const { options, store } = ctx;
-  const reading = readRateLimitHeaders(response.headers, store.clock.wallNow());
-  if (!reading) return undefined;
-  const target = (options.unnamedLimitLevel === 'token' && keys[1]) || keys[0];
-  if (reading.rejected.length > 0) {
-    emit(options.hooks.onDebug, { message: 'ignored unusable rate-limit headers', key: target.id, values: reading.rejected });
-  }
-  const policy = reading.policy ? { requests: reading.policy.requests, perMs: reading.policy.windowMs } : undefined;
-  if (!policy && reading.remaining === undefined) return undefined;
-  const pending = store.observe(target, { sentAt, policy, limit: reading.limit, remaining: reading.remaining, resetMs: reading.resetMs });
-  const report = (outcome: ObserveOutcome) => {
-    if (outcome.learned) {
-      emit(options.hooks.onLimitLearned, {
-        key: target.id,
-        level: target.level,
-        kind: 'rate',
-        named: policy?.requests,
-        from: 'headers',
-        learned: outcome.learned,
-      });
-    }
-    if (outcome.heldMs !== undefined) {
-      ctx.scheduler.paused(target.id);
-      emit(options.hooks.onPause, { key: target.id, level: target.level, pauseMs: outcome.heldMs, source: 'quota', strikes: 0 });
-    }
-  };
-  if (isPromise(pending)) return pending.then(report);
-  report(pending);
-  return undefined;
-}
-
-/** Reads the throttle, records it, learns the named limit and pauses the key. Returns the key and pause. */
-async function onThrottled(
-  ctx: GuardContext,
-  config: InternalAxiosRequestConfig,
-  keys: readonly KeySpec[],
-  response: AxiosResponse,
-  sentAt: number,
-  attempt: number,
-): Promise<{ key: KeySpec; pausedMs: number }> {
-  const { options, store, scheduler } = ctx;
-  const clock = store.clock;
-  const { rejected, ...signal } = parseThrottle(response.headers, response.data, clock.wallNow());
-  const level = signal.level ?? options.unnamedLimitLevel;
-  const target = (level === 'token' && keys[1]) || keys[0];
-  if (rejected.length > 0) {
-    emit(options.hooks.onDebug, { message: 'ignored unusable rate-limit values', key: target.id, values: rejected });
+    return this.run();
   }
 
-  const report = {
-    sentAt,
-    delayMs: signal.delayMs,
-    named:
-      signal.limit === undefined ? undefined : signal.kind === 'concurrency' ? { concurrent: signal.limit } : { requests: signal.limit },
-    kind: signal.kind,
-    backoff: options.backoff,
-    jitter: options.jitter,
-    random: clock.random(),
-  };
-  // The memory store answers synchronously: no await, so no other response can slip in before the pause.
-  const pending = store.throttle(target, report);
-  const outcome = isPromise(pending) ? await pending : pending;
-  scheduler.paused(target.id);
+  /** WaitOptions: subscribes to the request's AbortSignal / CancelToken while it waits. */
+  onCancel(cancel: (reason: unknown) => void): (() => void) | undefined {
+    return onCancel(this.config, cancel);
+  }
 
-  emit(options.hooks.onRateLimited, {
-    key: target.id,
-    level: target.level,
-    status: response.status,
-    method: (config.method ?? 'get').toUpperCase(),
-    url: urlForEvents(config),
-    attempt,
-    signal,
-    stale: outcome.stale,
-  });
-  if (outcome.learned) {
-    emit(options.hooks.onLimitLearned, {
-      key: target.id,
-      level: target.level,
-      kind: signal.kind ?? (outcome.learned.concurrent !== undefined ? 'concurrency' : 'rate'),
-      named: signal.limit,
-      from: 'throttle',
-      learned: outcome.learned,
-    });
+  /** WaitOptions: the error a failed wait rejects with. */
+  fail(failure: WaitFailure): Error {
+    if (failure.kind === 'canceled') return failure.reason as Error;
+    if (failure.kind === 'store-error') return failure.error instanceof Error ? failure.error : new Error(String(failure.error));
+    const details = this.details(failure.key);
+    if (failure.kind === 'queue-full') return this.failed(new QueueFullError(failure.maxQueue, details));
+    if (failure.kind === 'deadline') return this.failed(new DeadlineExceededError(this.deadlineAt - this.startedAt, details));
+    return this.failed(new RetryAfterTooLongError(failure.retryInMs, this.maxPauseMs, details));
   }
-  if (!outcome.stale) {
-    emit(options.hooks.onPause, {
-      key: target.id,
-      level: target.level,
-      pauseMs: outcome.pausedMs,
-      source: outcome.source === 'server' ? signal.delaySource ?? 'retry-after' : 'backoff',
-      strikes: outcome.strikes,
-    });
+
+  private failed<E extends Error>(error: E): E {
+    this.ctx.counters.failures++;
+    return error;
   }
-  return { key: target, pausedMs: outcome.pausedMs };
+
+  private details(key: string): RateLimitErrorDetails {
+    const spec = this.keys.find((k) => k.id === key) ?? this.keys[0];
+    return {
+      key: spec.id,
+      level: spec.level,
+      limit: spec.limits,
+      attempts: this.attempts,
+      waitedMs: this.ctx.store.clock.now() - this.startedAt,
+      config: this.config,
+      cause: this.lastError,
+    };
+  }
 }

@@ -37,6 +37,16 @@ interface QuotaBudget {
   nextAt: number;
 }
 
+/** The window entries a grant recorded, per key: none, one per key's log, or several for several logs. */
+type MemoryLease = Array<WindowEntry | WindowEntry[] | undefined>;
+
+/** Stamps a released entry: by its answer's latency, or at its start if it never went out. */
+function settle(log: SlidingWindowLog | undefined, entry: WindowEntry, outcome: ReleaseOutcome, now: number): void {
+  if (outcome === 'unused') entry.stamp = entry.start;
+  else if (log) log.settle(entry, now);
+  else entry.stamp = now;
+}
+
 /** Default safety margin of a window: 1% of it, at most 50 ms (see the windowMarginMs option). */
 export function defaultMargin(windowMs: number): number {
   return Math.min(50, Math.ceil(windowMs * 0.01));
@@ -50,6 +60,9 @@ const LOW_REMAINING_DEFAULT = 5;
 class KeyRecord {
   /** One log per rate in force (two when the configured and learned windows differ). */
   logs: SlidingWindowLog[] = [];
+  /** The limits and margin the logs were last sized for: unchanged, they need no look. */
+  logsFor: EffectiveLimits | undefined;
+  logsMargin: number | undefined;
   inFlight = 0;
   pausedUntil = 0;
   pausedAt = Number.NEGATIVE_INFINITY;
@@ -103,6 +116,8 @@ class KeyRecord {
 export class MemoryStore implements RateLimitStore {
   readonly clock: Clock;
   private readonly records = new Map<string, KeyRecord>();
+  /** Reused by acquire (synchronous, never re-entered) to hold the records of one decision. */
+  private readonly scratch: KeyRecord[] = [];
   private readonly idleTtlMs: number;
   private readonly sweepIntervalMs: number;
   private sweepTimer: TimerHandle | undefined;
@@ -120,7 +135,8 @@ export class MemoryStore implements RateLimitStore {
 
   acquire(keys: readonly KeySpec[]): AcquireResult {
     const now = this.clock.now();
-    const records: KeyRecord[] = [];
+    const records = this.scratch;
+    records.length = 0;
     // Pauses first: a paused key is the longest wait, so report it rather than a short rate wait.
     for (const spec of keys) {
       const record = this.record(spec, now);
@@ -142,13 +158,14 @@ export class MemoryStore implements RateLimitStore {
         if (wait !== 0) return { ok: false, key: keys[i].id, reason: 'rate', retryInMs: wait };
       }
     }
-    const lease: Array<WindowEntry[] | undefined> = [];
+    const lease: MemoryLease = [];
     for (const record of records) {
-      lease.push(record.logs.length > 0 ? record.logs.map((log) => log.record(now)) : undefined);
+      const { logs } = record;
+      lease.push(logs.length === 0 ? undefined : logs.length === 1 ? logs[0].record(now) : logs.map((log) => log.record(now)));
       record.inFlight++;
       record.lastUsed = now;
-      record.starts.add(now);
       record.lastStartAt = now;
+      record.starts.add(now);
       if (record.budget) {
         record.budget.remaining--;
         record.budget.nextAt = now + record.budget.spacingMs;
@@ -159,19 +176,13 @@ export class MemoryStore implements RateLimitStore {
 
   release(keys: readonly KeySpec[], outcome: ReleaseOutcome, lease: Lease): void {
     const now = this.clock.now();
-    const entries = lease as ReadonlyArray<WindowEntry[] | undefined> | undefined;
+    const recorded = lease as MemoryLease | undefined;
     for (let i = 0; i < keys.length; i++) {
       const record = this.records.get(keys[i].id);
       if (!record) continue;
-      const recorded = entries?.[i];
-      if (recorded) {
-        recorded.forEach((entry, j) => {
-          const log = record.logs[j];
-          if (outcome === 'unused') entry.stamp = entry.start;
-          else if (log) log.settle(entry, now);
-          else entry.stamp = now;
-        });
-      }
+      const entries = recorded?.[i];
+      if (Array.isArray(entries)) entries.forEach((entry, j) => settle(record.logs[j], entry, outcome, now));
+      else if (entries) settle(record.logs[0], entries, outcome, now);
       if (outcome === 'ok') {
         record.strikes = 0;
         record.probing = false;
@@ -279,7 +290,11 @@ export class MemoryStore implements RateLimitStore {
 
   /** The key's window logs, created or resized to the rates in force. */
   private logs(record: KeyRecord, marginMs: number | undefined, now: number): SlidingWindowLog[] {
-    const { rates } = record.effective;
+    const effective = record.effective;
+    if (record.logsFor === effective && record.logsMargin === marginMs) return record.logs;
+    record.logsFor = effective;
+    record.logsMargin = marginMs;
+    const { rates } = effective;
     const windowOf = (perMs: number) => perMs + (marginMs ?? defaultMargin(perMs));
     if (rates.length !== record.logs.length) {
       record.logs = rates.map((rate, i) => {

@@ -1,5 +1,5 @@
 import type { InternalAxiosRequestConfig } from 'axios';
-import { guardAdapter, type GuardContext, type GuardCounters } from './guarded-adapter.js';
+import { createGuardAdapter, routeThroughGuard, type GuardContext, type GuardCounters } from './guarded-adapter.js';
 import { MemoryStore } from './memory-store.js';
 import { normalizeOptions, type RateGuardOptions } from './options.js';
 import { schedulerFor } from './scheduler.js';
@@ -92,11 +92,9 @@ export function rateGuard(instance: GuardableAxios, options: RateGuardOptions = 
     counters,
   };
 
+  const adapter = createGuardAdapter(context);
   const id = instance.interceptors.request.use(
-    (config) => {
-      if (!config.rateGuard?.skip) config.adapter = guardAdapter(context, config.adapter);
-      return config;
-    },
+    (config) => routeThroughGuard(config, adapter),
     null,
     // Synchronous: it only installs the adapter, so axios keeps its faster synchronous interceptor path.
     { synchronous: true },

@@ -121,8 +121,9 @@ function readPolicies(raw: string, rejected: string[]): Array<QuotaPolicy & { na
  * Reads the quota a response advertises, or undefined when it carries no rate-limit header at all (the
  * common case, checked with one pass over the header names).
  */
-export function readRateLimitHeaders(headers: HeadersLike, wallNow: number): QuotaReading | undefined {
+export function readRateLimitHeaders(headers: HeadersLike, now: number | { wallNow(): number }): QuotaReading | undefined {
   if (!hasRateLimitHeader(headers)) return undefined;
+  const wallNow = typeof now === 'number' ? now : now.wallNow();
   const rejected: string[] = [];
   const policyRaw = readHeader(headers, 'ratelimit-policy');
   const policies = policyRaw ? readPolicies(policyRaw, rejected) : [];

@@ -102,6 +102,11 @@ export class RedisStore implements RateLimitStore {
     return this.availability.up;
   }
 
+  /** The in-memory store used while Redis is down; its leases are released to it whatever Redis does meanwhile. */
+  get fallbackStore(): MemoryStore {
+    return this.local;
+  }
+
   /** Leases this process holds in Redis (renewed together by one timer). */
   get heldLeases(): number {
     return this.renewer.size;
@@ -112,7 +117,7 @@ export class RedisStore implements RateLimitStore {
     if (!this.availability.up) return this.acquireLocally(keys, undefined);
     const id = `${this.tag}.${(++this.leaseSeq).toString(36)}`;
     const args = [
-      encodeNumber(this.options.timeShiftMs()),
+      this.options.timeArg(),
       id,
       String(this.options.leaseTtlMs),
       String(this.options.pollIntervalMs),
@@ -125,6 +130,7 @@ export class RedisStore implements RateLimitStore {
       args.push(...encodeSpec(spec));
     }
     const sentAt = this.clock.now();
+    const generation = this.availability.generation;
     const pending = this.scripts.run(ACQUIRE, redisKeys, args);
     return this.timeouts.track(pending).then(
       (reply): AcquireResult => {
@@ -156,7 +162,7 @@ export class RedisStore implements RateLimitStore {
             () => undefined,
           );
         }
-        return this.acquireLocally(keys, error);
+        return this.acquireLocally(keys, error, generation);
       },
     );
   }
@@ -175,7 +181,7 @@ export class RedisStore implements RateLimitStore {
     if (this.closed || !this.availability.up) return this.local.throttle(spec, report);
     const { named } = report;
     const args = [
-      encodeNumber(this.options.timeShiftMs()),
+      this.options.timeArg(),
       ...encodeSpec(spec),
       encodeNumber(this.serverTime.toServer(report.sentAt)),
       encodeNumber(report.delayMs),
@@ -208,7 +214,7 @@ export class RedisStore implements RateLimitStore {
     if (this.closed || !this.availability.up) return this.local.observe(spec, observation);
     const { policy } = observation;
     const args = [
-      encodeNumber(this.options.timeShiftMs()),
+      this.options.timeArg(),
       ...encodeSpec(spec),
       encodeNumber(policy?.requests),
       encodeNumber(policy?.perMs),
@@ -238,8 +244,9 @@ export class RedisStore implements RateLimitStore {
    */
   snapshot(prefix: string): KeySnapshot[] | Promise<KeySnapshot[]> {
     if (this.closed || !this.availability.up) return this.local.snapshot(prefix);
+    const generation = this.availability.generation;
     return this.readSnapshot(prefix).catch((error: unknown) => {
-      this.availability.failed(error);
+      this.availability.failed(error, generation);
       return this.local.snapshot(prefix);
     });
   }
@@ -256,8 +263,8 @@ export class RedisStore implements RateLimitStore {
     this.local.clear();
   }
 
-  private acquireLocally(keys: readonly KeySpec[], error: unknown): AcquireResult | Promise<AcquireResult> {
-    if (error !== undefined) this.availability.failed(error);
+  private acquireLocally(keys: readonly KeySpec[], error: unknown, generation?: number): AcquireResult | Promise<AcquireResult> {
+    if (error !== undefined) this.availability.failed(error, generation);
     if (this.options.failClosed) return Promise.reject(new RedisUnavailableError(error ?? new Error('Redis did not answer the last call')));
     const result = this.local.acquire(keys);
     if (!result.ok) return result;
@@ -267,7 +274,7 @@ export class RedisStore implements RateLimitStore {
 
   private releaseShared(keys: readonly KeySpec[], outcome: ReleaseOutcome, lease: SharedLease): Promise<void> {
     const args = [
-      encodeNumber(this.options.timeShiftMs()),
+      this.options.timeArg(),
       lease.id,
       outcome,
       encodeNumber(lease.start),
@@ -291,7 +298,7 @@ export class RedisStore implements RateLimitStore {
     const ids = (Array.isArray(listed) ? listed : []).map(String).filter((id) => id.startsWith(prefix));
     if (ids.length === 0) return [];
     const keys = ids.flatMap((id) => this.layout.group(id));
-    const fields = await this.call(SNAPSHOT, keys, [encodeNumber(this.options.timeShiftMs()), ...ids]);
+    const fields = await this.call(SNAPSHOT, keys, [this.options.timeArg(), ...ids]);
     const out: KeySnapshot[] = [];
     for (let at = 1; at + SNAPSHOT_FIELDS <= fields.length; at += SNAPSHOT_FIELDS) {
       const row = fields.slice(at, at + SNAPSHOT_FIELDS);
@@ -321,7 +328,7 @@ export class RedisStore implements RateLimitStore {
     let keys: string[] = [];
     let args: string[] = [];
     const flush = () => {
-      const head = [encodeNumber(this.options.timeShiftMs()), String(this.options.leaseTtlMs)];
+      const head = [this.options.timeArg(), String(this.options.leaseTtlMs)];
       calls.push(this.call(RENEW, keys, [...head, ...args]));
       keys = [];
       args = [];
@@ -340,6 +347,7 @@ export class RedisStore implements RateLimitStore {
   /** Runs a script with the call timeout; a failure switches to local limiting (and rejects). */
   private call(script: Script, keys: readonly string[], args: readonly string[]): Promise<unknown[]> {
     const sentAt = this.clock.now();
+    const generation = this.availability.generation;
     return this.timeouts.track(this.scripts.run(script, keys, args)).then(
       (reply) => {
         const fields = replyArray(reply);
@@ -347,7 +355,7 @@ export class RedisStore implements RateLimitStore {
         return fields;
       },
       (error: unknown) => {
-        this.availability.failed(error);
+        this.availability.failed(error, generation);
         throw error;
       },
     );

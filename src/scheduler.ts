@@ -117,17 +117,21 @@ export class Scheduler {
 
   /** Gives the slots back and wakes whoever waits on those keys. */
   release(keys: readonly KeySpec[], outcome: ReleaseOutcome, lease: Lease): void | Promise<void> {
-    const wake = () => {
-      for (const key of keys) if (this.queues.has(key.id)) this.drain(key.id);
-    };
     let result: void | Promise<void>;
     try {
       result = this.store.release(keys, outcome, lease);
     } catch {
       result = undefined;
     }
-    if (isPromise(result)) return result.then(wake, wake);
-    wake();
+    if (isPromise(result)) {
+      const wake = () => this.wake(keys);
+      return result.then(wake, wake);
+    }
+    this.wake(keys);
+  }
+
+  private wake(keys: readonly KeySpec[]): void {
+    for (const key of keys) if (this.queues.has(key.id)) this.drain(key.id);
   }
 
   /** A key was just paused: re-examine its queue so that waiters that will not wait that long fail now. */

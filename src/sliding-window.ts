@@ -21,6 +21,9 @@ export interface WindowEntry {
   stamp: number;
 }
 
+/** The ring starts this small and doubles as needed, so a key with a limit of 100,000 costs nothing until used. */
+const INITIAL_CAPACITY = 16;
+
 export class SlidingWindowLog {
   private entries: WindowEntry[];
   private head = 0; // index of the oldest entry
@@ -34,7 +37,7 @@ export class SlidingWindowLog {
     /** Window length in ms, safety margin included. */
     public windowMs: number,
   ) {
-    this.entries = new Array<WindowEntry>(limitValue);
+    this.entries = new Array<WindowEntry>(Math.min(limitValue, INITIAL_CAPACITY));
   }
 
   get limit(): number {
@@ -56,13 +59,13 @@ export class SlidingWindowLog {
   /** Records a request starting at `now`. Call only when {@link waitMs} is 0. */
   record(now: number): WindowEntry {
     const entry: WindowEntry = { start: now, stamp: Infinity };
-    const capacity = this.limitValue;
-    if (this.size < capacity) {
-      this.entries[(this.head + this.size) % capacity] = entry;
+    if (this.size < this.limitValue) {
+      if (this.size === this.entries.length) this.relayout(Math.min(this.limitValue, this.size * 2));
+      this.entries[(this.head + this.size) % this.entries.length] = entry;
       this.size++;
     } else {
       this.entries[this.head] = entry;
-      this.head = (this.head + 1) % capacity;
+      this.head = (this.head + 1) % this.entries.length;
     }
     return entry;
   }
@@ -92,7 +95,7 @@ export class SlidingWindowLog {
   used(now: number): number {
     let count = 0;
     for (let i = 0; i < this.size; i++) {
-      if (this.entries[(this.head + i) % this.limitValue].stamp + this.windowMs > now) count++;
+      if (this.entries[(this.head + i) % this.entries.length].stamp + this.windowMs > now) count++;
     }
     return count;
   }
@@ -106,13 +109,17 @@ export class SlidingWindowLog {
   resize(limit: number): void {
     if (limit === this.limitValue) return;
     const keep = Math.min(this.size, limit);
-    const next = new Array<WindowEntry>(limit);
-    for (let i = 0; i < keep; i++) {
-      next[i] = this.entries[(this.head + this.size - keep + i) % this.limitValue];
-    }
-    this.entries = next;
-    this.head = 0;
+    this.head = (this.head + this.size - keep) % this.entries.length;
     this.size = keep;
     this.limitValue = limit;
+    this.relayout(Math.min(limit, Math.max(INITIAL_CAPACITY, keep)));
+  }
+
+  /** Copies the live entries, oldest first, into a ring of `capacity`. */
+  private relayout(capacity: number): void {
+    const next = new Array<WindowEntry>(capacity);
+    for (let i = 0; i < this.size; i++) next[i] = this.entries[(this.head + i) % this.entries.length];
+    this.entries = next;
+    this.head = 0;
   }
 }

@@ -29,14 +29,22 @@ export class Availability {
     },
   ) {}
 
+  /** Counts recoveries: a call tags itself with it, so that its late failure cannot undo a later recovery. */
+  private epoch = 0;
+
   /** True while Redis is believed to answer. */
   get up(): boolean {
     return this.downSince === undefined;
   }
 
-  /** A call to Redis failed or timed out. */
-  failed(error: unknown): void {
-    if (this.downSince !== undefined || this.closed) return;
+  /** The tag of a call sent now: pass it to {@link failed}. */
+  get generation(): number {
+    return this.epoch;
+  }
+
+  /** A call to Redis, sent at `generation`, failed or timed out. */
+  failed(error: unknown, generation = this.epoch): void {
+    if (this.downSince !== undefined || this.closed || generation !== this.epoch) return;
     this.downSince = this.clock.now();
     safely(this.hooks.onFallback, { error });
     this.armProbe();
@@ -60,6 +68,7 @@ export class Availability {
         if (this.downSince === undefined || this.closed) return;
         const downMs = this.clock.now() - this.downSince;
         this.downSince = undefined;
+        this.epoch++;
         safely(this.hooks.onRecover, { downMs });
       },
       () => this.armProbe(),

@@ -1,20 +1,34 @@
+import { INITIAL_AIMD } from '../adaptive.js';
+import { DEFAULT_WINDOW_MS } from '../limits.js';
+
 /**
  * The MemoryStore's rules in Lua, shared by every script (prepended to each). Each function names the
  * TypeScript it mirrors; keep the two in step (the store contract test runs against both stores).
  *
  * A key's hash is loaded into a table `v` of numbers (the level `lv` stays a string) and written back with
  * only what changed. Fields:
- *   lv level · lu last used · cr/cp/cc configured requests/perMs/concurrent · mg window margin
+ *   lv level · lu last used · ls last start · cr/cp/cc configured requests/perMs/concurrent
  *   pu paused until · pa pause began · pr probing (1 or absent) · st strikes · th 429s seen
  *   lr/lp/lc learned requests/perMs/concurrent · ar learned rate came from AIMD (1 or absent)
+ *   nc the server named the concurrency, AIMD stays off for it (1 or absent)
  *   aw/at AIMD window/threshold · sb/sc/sp start counter bucket start/current/previous
  *   nl number of window logs in use · f1/n1, f2/n2 fastest latency and settled count of log 1 and 2
+ *   N1/W1, N2/W2 limit and window (margin included) of log 1 and 2 as last checked
  *   br/bu/bs/bn quota budget remaining/until/spacing/next start (from observe)
  *
  * Times are ms on the Redis server's clock (TIME), plus a shift that only tests set.
  */
+/** A constant of the TypeScript rules as a Lua literal, so both read the same value. */
+function lua(value: number): string {
+  if (value === Number.POSITIVE_INFINITY) return 'math.huge';
+  if (value === Number.NEGATIVE_INFINITY) return '-math.huge';
+  return String(value);
+}
+
 export const LUA_RULES = `
 local INF = math.huge
+local DEFAULT_WINDOW_MS = ${lua(DEFAULT_WINDOW_MS)}
+local AIMD_WINDOW, AIMD_THRESHOLD, AIMD_MAX = ${lua(INITIAL_AIMD.window)}, ${lua(INITIAL_AIMD.threshold)}, 1000
 
 local function num(s)
   if s == nil or s == false or s == '' then return nil end
@@ -30,7 +44,9 @@ local function fmt(x)
   return string.format('%.17g', x)
 end
 
+-- The server's time in ms, shifted by ARGV[1]; '=<ms>' instead replaces it (tests on a fake clock).
 local function server_now(shift)
+  if string.sub(shift, 1, 1) == '=' then return tonumber(string.sub(shift, 2)) end
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000 + tonumber(shift)
 end
@@ -64,8 +80,14 @@ end
 local function spec_at(a)
   return {
     id = ARGV[a + 1], level = ARGV[a + 2], cr = num(ARGV[a + 3]), cp = num(ARGV[a + 4]),
-    cc = num(ARGV[a + 5]), mg = tonumber(ARGV[a + 6]), adaptive = ARGV[a + 7] == '1',
+    cc = num(ARGV[a + 5]), mg = num(ARGV[a + 6]), adaptive = ARGV[a + 7] == '1',
   }
+end
+
+-- MemoryStore.logs windowOf: the window plus the key's margin, or 1% of the window (at most 50 ms).
+local function window_of(per_ms, margin)
+  if margin ~= nil then return per_ms + margin end
+  return per_ms + math.min(50, math.ceil(per_ms * 0.01))
 end
 local SPEC_ARGS = 7
 
@@ -78,18 +100,18 @@ local KEYS_PER_KEY = 5
 -- MemoryStore.record + KeyRecord.configure
 local function configure(rec, spec, now)
   local v = rec.v
-  if not rec.exists then v.lv = spec.level; v.lu = now end
-  if spec.adaptive and v.aw == nil then
-    v.aw = 1; v.at = INF
+  if not rec.exists then
+    v.lv = spec.level; v.lu = now
     v.sb = 0; v.sc = 0; v.sp = 0
   end
-  v.cr = spec.cr; v.cp = spec.cp; v.cc = spec.cc; v.mg = spec.mg
+  if spec.adaptive and v.aw == nil and not v.nc then v.aw = AIMD_WINDOW; v.at = AIMD_THRESHOLD end
+  v.cr = spec.cr; v.cp = spec.cp; v.cc = spec.cc
 end
 
 -- limits.ts effectiveLimits: the rates in force (one, or two when the windows differ) and the concurrency.
 local function effective(v)
   local rates = {}
-  local cw = v.cp or 1000
+  local cw = v.cp or DEFAULT_WINDOW_MS
   local lw = v.lp or cw
   if v.cr ~= nil and v.lr ~= nil and lw == cw then
     rates[1] = { n = math.min(v.cr, math.floor(v.lr)), w = cw }
@@ -130,13 +152,13 @@ local function add_jitter(delay, ratio, jmax, random)
   return delay
 end
 
--- adaptive.ts StartCounter (window 1000 ms)
+-- adaptive.ts StartCounter (window DEFAULT_WINDOW_MS)
 local function starts_roll(v, now)
   local elapsed = now - v.sb
-  if elapsed < 1000 then return end
-  if elapsed < 2000 then v.sp = v.sc else v.sp = 0 end
+  if elapsed < DEFAULT_WINDOW_MS then return end
+  if elapsed < 2 * DEFAULT_WINDOW_MS then v.sp = v.sc else v.sp = 0 end
   v.sc = 0
-  v.sb = now - (elapsed % 1000)
+  v.sb = now - (elapsed % DEFAULT_WINDOW_MS)
 end
 local function starts_add(v, now)
   starts_roll(v, now)
@@ -144,7 +166,7 @@ local function starts_add(v, now)
 end
 local function starts_count(v, now)
   starts_roll(v, now)
-  local overlap = 1 - (now - v.sb) / 1000
+  local overlap = 1 - (now - v.sb) / DEFAULT_WINDOW_MS
   return v.sc + math.floor(v.sp * math.max(0, overlap) + 0.5)
 end
 
@@ -153,7 +175,7 @@ local function aimd_success(v, inflight)
   if inflight < math.floor(v.aw) then return end
   local step = 1
   if v.aw >= v.at then step = 1 / v.aw end
-  v.aw = math.min(1000, v.aw + step)
+  v.aw = math.min(AIMD_MAX, v.aw + step)
 end
 local function aimd_throttle(v, inflight)
   v.at = math.max(1, math.floor(math.min(v.aw, inflight) / 2))
@@ -178,23 +200,52 @@ local function live_leases(names, now)
   return redis.call('ZCOUNT', names.f, '(' .. fmt(now), '+inf')
 end
 
--- MemoryStore.logs: one log per rate in force; logs beyond the rates are dropped with their history.
-local function sync_logs(v, names, rates)
+-- MemoryStore.logs: one log per rate in force; logs beyond the rates are dropped with their history. Each
+-- log keeps the limit and window (margin included) it was last checked with, as SlidingWindowLog does:
+-- settle and snapshots use those, not limits learned since. A log created mid-run is seeded with the
+-- starts of the last second, as if all had started with the latest start (SlidingWindowLog.seed).
+local function sync_logs(v, names, rates, margin, now)
   local had = v.nl or 0
-  for j = #rates + 1, had do
-    redis.call('DEL', names.w[j])
-    v['f' .. j] = nil; v['n' .. j] = nil
+  if #rates ~= had then
+    for j = #rates + 1, had do
+      redis.call('DEL', names.w[j])
+      v['f' .. j] = nil; v['n' .. j] = nil; v['N' .. j] = nil; v['W' .. j] = nil
+    end
+    for j = had + 1, #rates do
+      local w = window_of(rates[j].w, margin)
+      if (v.ls or -INF) > now - w then
+        local seeded = math.min(starts_count(v, now), rates[j].n)
+        for k = 1, seeded do redis.call('ZADD', names.w[j], fmt(v.ls), 'seed.' .. fmt(now) .. '.' .. k) end
+      end
+    end
+  end
+  for j, rate in ipairs(rates) do
+    v['N' .. j] = rate.n
+    v['W' .. j] = window_of(rate.w, margin)
   end
   v.nl = #rates
 end
 
--- SlidingWindowLog.waitMs as a true sliding log: drop what left the window, admit while fewer than n are
--- left. An entry still in flight has no arrival time yet: ask to look again after poll ms (its holder may
--- be another process, whose release nobody here hears of).
+-- SlidingWindowLog.waitMs: admit while fewer than n entries are inside the window. An entry still in
+-- flight has no arrival time yet: look again after poll ms (its holder may be another process, whose
+-- release nobody here hears of). Entries are forgotten only when they are neither among the newest n (as
+-- the ring of the memory store keeps them, for a window that grows) nor inside the window (kept even after
+-- n shrank, so that a limit that shrinks and grows again cannot let more than n into one window).
 local function log_wait(key, n, w, now, poll)
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', fmt(now - w))
+  local cutoff = now - w
   local count = redis.call('ZCARD', key)
-  if count < n then return 0 end
+  if count > n then
+    local old = redis.call('ZRANGE', key, 0, count - math.max(n, 0) - 1, 'WITHSCORES')
+    local drop = 0
+    for i = 2, #old, 2 do
+      if num(old[i]) <= cutoff then drop = drop + 1 else break end
+    end
+    if drop > 0 then
+      redis.call('ZREMRANGEBYRANK', key, 0, drop - 1)
+      count = count - drop
+    end
+  end
+  if redis.call('ZCOUNT', key, '(' .. fmt(cutoff), '+inf') < n then return 0 end
   if n < 1 then return poll end
   local entry = redis.call('ZRANGE', key, count - n, count - n, 'WITHSCORES')
   local stamp = num(entry[2])
@@ -230,10 +281,10 @@ local function budget_wait(v, now)
 end
 
 -- Every key of the record lives at least as long as its state matters: idle TTL, pause, budget, window.
-local function touch(rec, names, id, rates, now, idle_ttl, lease_ttl)
+local function touch(rec, names, id, now, idle_ttl, lease_ttl)
   local v = rec.v
   local ttl = math.max(idle_ttl, 2 * lease_ttl, (v.pu or 0) - now, (v.bu or 0) - now)
-  for _, rate in ipairs(rates) do ttl = math.max(ttl, 2 * (rate.w + (v.mg or 0))) end
+  for j = 1, (v.nl or 0) do ttl = math.max(ttl, 2 * v['W' .. j]) end
   ttl = math.ceil(ttl)
   redis.call('PEXPIRE', names.h, ttl)
   redis.call('PEXPIRE', names.f, ttl)

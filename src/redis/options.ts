@@ -48,6 +48,8 @@ export interface RedisStoreOptions {
   clock?: Clock;
   /** @internal For tests: ms added to the Redis server's time in every script, to move time without sleeping. */
   timeShiftMs?: () => number;
+  /** @internal For tests: the time every script uses instead of the Redis server's (e.g. a fake clock's). */
+  serverTimeMs?: () => number;
 }
 
 export interface ResolvedRedisStoreOptions {
@@ -62,7 +64,8 @@ export interface ResolvedRedisStoreOptions {
   onFallback: ((event: RedisFallbackEvent) => void) | undefined;
   onRecover: ((event: RedisRecoverEvent) => void) | undefined;
   clock: Clock;
-  timeShiftMs: () => number;
+  /** ARGV[1] of every script: a shift of the server's time in ms, or '=<ms>' to replace it. */
+  timeArg: () => string;
 }
 
 export const REDIS_STORE_DEFAULTS = {
@@ -83,6 +86,12 @@ function positive(name: string, value: number | undefined, fallback: number): nu
   return value;
 }
 
+function timeArg({ timeShiftMs, serverTimeMs }: RedisStoreOptions): () => string {
+  if (serverTimeMs) return () => `=${serverTimeMs()}`;
+  if (timeShiftMs) return () => String(timeShiftMs());
+  return () => '0';
+}
+
 export function normalizeRedisStoreOptions(options: RedisStoreOptions): ResolvedRedisStoreOptions {
   if (!options || typeof options !== 'object' || !options.client) {
     throw new TypeError('RedisStore: expected options with a `client` (an ioredis or node-redis client)');
@@ -101,6 +110,6 @@ export function normalizeRedisStoreOptions(options: RedisStoreOptions): Resolved
     onFallback: options.onFallback,
     onRecover: options.onRecover,
     clock: options.clock ?? systemClock,
-    timeShiftMs: options.timeShiftMs ?? (() => 0),
+    timeArg: timeArg(options),
   };
 }

@@ -26,7 +26,7 @@ local specs, recs, names, rates, limits = {}, {}, {}, {}, {}
 local function refuse(i, reason, retry)
   for j = 1, #recs do
     save(recs[j])
-    touch(recs[j], names[j], specs[j].id, rates[j] or {}, now, idle_ttl, lease_ttl)
+    touch(recs[j], names[j], specs[j].id, now, idle_ttl, lease_ttl)
   end
   return { fmt(now), 0, i, reason, fmt(retry) }
 end
@@ -53,9 +53,9 @@ for i = 1, n do
   end
   local held = budget_wait(v, now)
   if held > 0 then return refuse(i, 'rate', held) end
-  sync_logs(v, nm, rates[i])
-  for j, rate in ipairs(rates[i]) do
-    local wait = log_wait(nm.w[j], rate.n, rate.w + specs[i].mg, now, poll)
+  sync_logs(v, nm, rates[i], specs[i].mg, now)
+  for j = 1, v.nl do
+    local wait = log_wait(nm.w[j], v['N' .. j], v['W' .. j], now, poll)
     if wait ~= 0 then return refuse(i, 'rate', wait) end
   end
 end
@@ -65,13 +65,14 @@ for i = 1, n do
   redis.call('ZADD', nm.f, fmt(now + lease_ttl), lease)
   for j = 1, v.nl do redis.call('ZADD', nm.w[j], 'inf', lease) end
   v.lu = now
-  if v.sb ~= nil then starts_add(v, now) end
+  starts_add(v, now)
+  v.ls = now
   if v.bu ~= nil then
     v.br = v.br - 1
     v.bn = now + v.bs
   end
   save(recs[i])
-  touch(recs[i], nm, specs[i].id, rates[i], now, idle_ttl, lease_ttl)
+  touch(recs[i], nm, specs[i].id, now, idle_ttl, lease_ttl)
 end
 return { fmt(now), 1 }
 `,
@@ -97,13 +98,12 @@ for i = 1, n do
     redis.call('ZREM', nm.f, lease)
   else
     local v = rec.v
-    local rates = effective(v)
     local logs = v.nl or 0
     for j = 1, 2 do
       if redis.call('ZSCORE', nm.w[j], lease) then
         local stamp = now
         if outcome == 'unused' then stamp = start
-        elseif j <= logs and rates[j] then stamp = settle(v, j, rates[j].n, rates[j].w + (v.mg or 0), start, now) end
+        elseif j <= logs then stamp = settle(v, j, v['N' .. j], v['W' .. j], start, now) end
         redis.call('ZADD', nm.w[j], 'XX', fmt(stamp), lease)
       end
     end
@@ -113,9 +113,8 @@ for i = 1, n do
       -- MemoryStore.grow, with this request still counted in flight
       local inflight = live_leases(nm, now)
       if v.aw ~= nil and v.lc == nil then aimd_success(v, inflight) end
-      if v.ar and v.lr ~= nil and logs > 0 and rates[logs] then
-        local w = rates[logs].w + (v.mg or 0)
-        if redis.call('ZCOUNT', nm.w[logs], '(' .. fmt(now - w), '+inf') >= rates[logs].n then
+      if v.ar and v.lr ~= nil and logs > 0 then
+        if redis.call('ZCOUNT', nm.w[logs], '(' .. fmt(now - v['W' .. logs]), '+inf') >= v['N' .. logs] then
           v.lr = v.lr + 1 / v.lr
         end
       end
@@ -123,7 +122,7 @@ for i = 1, n do
     redis.call('ZREM', nm.f, lease)
     v.lu = now
     save(rec)
-    touch(rec, nm, id, rates, now, idle_ttl, lease_ttl)
+    touch(rec, nm, id, now, idle_ttl, lease_ttl)
   end
 end
 return { fmt(now) }
@@ -173,16 +172,15 @@ if not stale then
     if named_concurrent ~= nil then
       v.lc = next_learned(c, named_concurrent)
       v.aw = nil; v.at = nil
+      v.nc = 1
     end
     changed = true
   elseif v.aw ~= nil or v.ar then
     -- MemoryStore.shrinkAdaptive
     if kind ~= 'rate' and v.aw ~= nil and v.lc == nil then aimd_throttle(v, live_leases(nm, now)) end
     if kind ~= 'concurrency' and v.cr == nil and (v.lr == nil or v.ar) then
-      local sent = 0
-      if v.sb ~= nil then sent = starts_count(v, now) end
-      v.lr = math.min(v.lr or INF, math.max(1, math.floor(sent / 2)))
-      v.lp = 1000
+      v.lr = math.min(v.lr or INF, math.max(1, math.floor(starts_count(v, now) / 2)))
+      v.lp = DEFAULT_WINDOW_MS
       v.ar = 1
     end
     changed = true
@@ -195,7 +193,7 @@ if pause_until > (v.pu or 0) then v.pu = pause_until end
 if not stale then v.pa = now end
 v.pr = 1
 save(rec)
-touch(rec, nm, spec.id, effective(v), now, idle_ttl, lease_ttl)
+touch(rec, nm, spec.id, now, idle_ttl, lease_ttl)
 local flag = 0
 if stale then flag = 1 end
 local learned = 0
@@ -245,7 +243,7 @@ if remaining ~= nil and reset ~= nil then
   if left == 0 then held = reset elseif every > 0 then spacing = every end
 end
 save(rec)
-touch(rec, nm, spec.id, effective(v), now, idle_ttl, lease_ttl)
+touch(rec, nm, spec.id, now, idle_ttl, lease_ttl)
 return { fmt(now), changed, fmt(v.lr or -1), fmt(v.lp or -1), fmt(v.lc or -1), fmt(held), fmt(spacing) }
 `,
 );
@@ -273,11 +271,8 @@ for i = 1, #ARGV - 1 do
     redis.call('ZREM', nm.idx, id)
   else
     local v = rec.v
-    local rates = effective(v)
     local used = 0
-    if (v.nl or 0) > 0 and rates[1] then
-      used = redis.call('ZCOUNT', nm.w[1], '(' .. fmt(now - rates[1].w - (v.mg or 0)), '+inf')
-    end
+    if (v.nl or 0) > 0 then used = redis.call('ZCOUNT', nm.w[1], '(' .. fmt(now - v.W1), '+inf') end
     local row = {
       id, v.lv or 'client', live_leases(nm, now), fmt(math.max(0, (v.pu or 0) - now)), used, v.th or 0, v.st or 0,
       opt(v.cr), opt(v.cp), opt(v.cc), opt(v.lr), opt(v.lp), opt(v.lc), opt(v.aw),

@@ -1,0 +1,116 @@
+import type { AxiosResponse, InternalAxiosRequestConfig } from 'axios';
+import { emit } from './events.js';
+import type { GuardContext } from './guarded-adapter.js';
+import { parseThrottle } from './parse-429.js';
+import { readRateLimitHeaders } from './rate-limit-headers.js';
+import { isPromise } from './scheduler.js';
+import type { KeySpec, ObserveOutcome } from './store.js';
+
+/** Request URL without its query string (which may carry secrets), for events. */
+export function urlForEvents(config: InternalAxiosRequestConfig): string {
+  const path = config.url ?? '';
+  const url = config.baseURL && !/^[a-z][a-z\d+.-]*:/i.test(path) ? `${config.baseURL.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}` : path;
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
+
+/**
+ * Reads the quota a response advertises (any status) and hands it to the store. Returns a promise only
+ * when the store is asynchronous; most responses carry no rate-limit header and cost one scan of names.
+ */
+export function observeQuota(ctx: GuardContext, keys: readonly KeySpec[], response: AxiosResponse, sentAt: number): Promise<void> | undefined {
+  const { options, store } = ctx;
+  const reading = readRateLimitHeaders(response.headers, store.clock);
+  if (!reading) return undefined;
+  const target = (options.unnamedLimitLevel === 'token' && keys[1]) || keys[0];
+  if (reading.rejected.length > 0) {
+    emit(options.hooks.onDebug, { message: 'ignored unusable rate-limit headers', key: target.id, values: reading.rejected });
+  }
+  const policy = reading.policy ? { requests: reading.policy.requests, perMs: reading.policy.windowMs } : undefined;
+  if (!policy && reading.remaining === undefined) return undefined;
+  const pending = store.observe(target, { sentAt, policy, limit: reading.limit, remaining: reading.remaining, resetMs: reading.resetMs });
+  const report = (outcome: ObserveOutcome) => {
+    if (outcome.learned) {
+      emit(options.hooks.onLimitLearned, {
+        key: target.id,
+        level: target.level,
+        kind: 'rate',
+        named: policy?.requests,
+        from: 'headers',
+        learned: outcome.learned,
+      });
+    }
+    if (outcome.heldMs !== undefined) {
+      ctx.scheduler.paused(target.id);
+      emit(options.hooks.onPause, { key: target.id, level: target.level, pauseMs: outcome.heldMs, source: 'quota', strikes: 0 });
+    }
+  };
+  if (isPromise(pending)) return pending.then(report);
+  report(pending);
+  return undefined;
+}
+
+/** Reads the throttle, records it, learns the named limit and pauses the key. Returns the key and pause. */
+export async function onThrottled(
+  ctx: GuardContext,
+  config: InternalAxiosRequestConfig,
+  keys: readonly KeySpec[],
+  response: AxiosResponse,
+  sentAt: number,
+  attempt: number,
+): Promise<{ key: KeySpec; pausedMs: number }> {
+  const { options, store, scheduler } = ctx;
+  const clock = store.clock;
+  const { rejected, ...signal } = parseThrottle(response.headers, response.data, clock.wallNow());
+  const level = signal.level ?? options.unnamedLimitLevel;
+  const target = (level === 'token' && keys[1]) || keys[0];
+  if (rejected.length > 0) {
+    emit(options.hooks.onDebug, { message: 'ignored unusable rate-limit values', key: target.id, values: rejected });
+  }
+
+  const report = {
+    sentAt,
+    delayMs: signal.delayMs,
+    named:
+      signal.limit === undefined ? undefined : signal.kind === 'concurrency' ? { concurrent: signal.limit } : { requests: signal.limit },
+    kind: signal.kind,
+    backoff: options.backoff,
+    jitter: options.jitter,
+    random: clock.random(),
+  };
+  // The memory store answers synchronously: no await, so no other response can slip in before the pause.
+  const pending = store.throttle(target, report);
+  const outcome = isPromise(pending) ? await pending : pending;
+  scheduler.paused(target.id);
+
+  emit(options.hooks.onRateLimited, {
+    key: target.id,
+    level: target.level,
+    status: response.status,
+    method: (config.method ?? 'get').toUpperCase(),
+    url: urlForEvents(config),
+    attempt,
+    signal,
+    stale: outcome.stale,
+  });
+  if (outcome.learned) {
+    emit(options.hooks.onLimitLearned, {
+      key: target.id,
+      level: target.level,
+      kind: signal.kind ?? (outcome.learned.concurrent !== undefined ? 'concurrency' : 'rate'),
+      named: signal.limit,
+      from: 'throttle',
+      learned: outcome.learned,
+    });
+  }
+  if (!outcome.stale) {
+    emit(options.hooks.onPause, {
+      key: target.id,
+      level: target.level,
+      pauseMs: outcome.pausedMs,
+      source: outcome.source === 'server' ? signal.delaySource ?? 'retry-after' : 'backoff',
+      strikes: outcome.strikes,
+    });
+  }
+  return { key: target, pausedMs: outcome.pausedMs };
+}
