@@ -8,7 +8,7 @@ export interface BackoffOptions {
 }
 
 export interface JitterOptions {
-  /** Extra random wait as a fraction of the delay. @default 0.2 */
+  /** Extra random wait as a fraction of the delay. @default 0.1 */
   ratio: number;
   /** Upper bound of the extra random wait, in ms. @default 1000 */
   maxMs: number;

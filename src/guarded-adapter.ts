@@ -42,6 +42,10 @@ export interface GuardContext {
   readonly store: RateLimitStore;
   readonly scheduler: Scheduler;
   readonly clientKey: KeySpec;
+  /** `[clientKey]`, shared by every request without a token. */
+  readonly clientOnly: readonly KeySpec[];
+  /** Keys of recent tokens, by raw token; bounded, and never exposed. */
+  readonly tokenKeys: Map<string, readonly KeySpec[]>;
   readonly counters: GuardCounters;
 }
 
@@ -53,16 +57,29 @@ function isStreamBody(data: unknown): boolean {
   return typeof ReadableStream !== 'undefined' && data instanceof ReadableStream;
 }
 
+/** Token keys cached by the raw token (never exposed), so a busy token is not re-hashed per request. */
+const TOKEN_KEY_CACHE_SIZE = 1000;
+
 /** The keys a request counts against: the client key, then its token key when it carries a token. */
 function keysFor(ctx: GuardContext, config: InternalAxiosRequestConfig): readonly KeySpec[] {
   const { options } = ctx;
   const explicit = config.rateGuard?.token;
   const token = explicit ?? (options.tokenKey ? options.tokenKey(config) : readHeader(config.headers, 'authorization'));
-  if (!token) return [ctx.clientKey];
-  return [
-    ctx.clientKey,
-    { id: `${options.clientId}|t:${hashToken(token)}`, level: 'token', limits: options.tokenLimits, marginMs: options.marginMs, adaptive: options.adaptive },
-  ];
+  if (!token) return ctx.clientOnly;
+  let keys = ctx.tokenKeys.get(token);
+  if (!keys) {
+    if (ctx.tokenKeys.size >= TOKEN_KEY_CACHE_SIZE) ctx.tokenKeys.clear();
+    const tokenKey: KeySpec = {
+      id: `${options.clientId}|t:${hashToken(token)}`,
+      level: 'token',
+      limits: options.tokenLimits,
+      marginMs: options.marginMs,
+      adaptive: options.adaptive,
+    };
+    keys = [ctx.clientKey, tokenKey];
+    ctx.tokenKeys.set(token, keys);
+  }
+  return keys;
 }
 
 /**

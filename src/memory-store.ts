@@ -47,9 +47,12 @@ function settle(log: SlidingWindowLog | undefined, entry: WindowEntry, outcome: 
   else entry.stamp = now;
 }
 
-/** Default safety margin of a window: 1% of it, at most 50 ms (see the windowMarginMs option). */
+/**
+ * Default safety margin of a window: 0.5% of it, at most 25 ms (see the windowMarginMs option). Small,
+ * because entries are already stamped by their likely arrival (see SlidingWindowLog).
+ */
 export function defaultMargin(windowMs: number): number {
-  return Math.min(50, Math.ceil(windowMs * 0.01));
+  return Math.min(25, Math.ceil(windowMs * 0.005));
 }
 
 /** Fraction of the quota under which what remains is spread over the time to the reset. */

@@ -51,11 +51,11 @@ export interface RateGuardOptions extends RateGuardHooks {
   adaptive?: boolean;
   /** Backoff when the server gives no delay. @default { baseMs: 1000, maxMs: 60_000 } */
   backoff?: Partial<BackoffOptions>;
-  /** Random extra wait added to every pause. @default { ratio: 0.2, maxMs: 1000 } */
+  /** Random extra wait added to every pause. @default { ratio: 0.1, maxMs: 1000 } */
   jitter?: Partial<JitterOptions>;
   /**
    * Ms added to each rate window so that network jitter cannot put N+1 arrivals in one server window.
-   * @default 1% of the window, at most 50 ms
+   * @default 0.5% of the window, at most 25 ms
    */
   windowMarginMs?: number;
 }
@@ -105,7 +105,7 @@ export const DEFAULTS = {
   unnamedLimitLevel: 'client',
   adaptive: true,
   backoff: { baseMs: 1000, maxMs: 60_000 },
-  jitter: { ratio: 0.2, maxMs: 1000 },
+  jitter: { ratio: 0.1, maxMs: 1000 },
 } as const;
 
 let anonymousGuards = 0;

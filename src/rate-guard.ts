@@ -3,7 +3,7 @@ import { createGuardAdapter, routeThroughGuard, type GuardContext, type GuardCou
 import { MemoryStore } from './memory-store.js';
 import { normalizeOptions, type RateGuardOptions } from './options.js';
 import { schedulerFor } from './scheduler.js';
-import type { KeySnapshot, RateLimitStore } from './store.js';
+import type { KeySnapshot, KeySpec, RateLimitStore } from './store.js';
 
 /**
  * The part of an axios instance the guard uses. Structural, so that instances typed by axios's ESM or
@@ -78,20 +78,22 @@ export function rateGuard(instance: GuardableAxios, options: RateGuardOptions = 
   const resolved = normalizeOptions(options);
   const store = resolved.store ?? defaultStore();
   const counters: GuardCounters = { calls: 0, attempts: 0, throttled: 0, replays: 0, failures: 0 };
+  const clientKey: KeySpec = {
+    id: resolved.clientId,
+    level: 'client',
+    limits: resolved.clientLimits,
+    marginMs: resolved.marginMs,
+    adaptive: resolved.adaptive,
+  };
   const context: GuardContext = {
     options: resolved,
     store,
     scheduler: schedulerFor(store),
-    clientKey: {
-      id: resolved.clientId,
-      level: 'client',
-      limits: resolved.clientLimits,
-      marginMs: resolved.marginMs,
-      adaptive: resolved.adaptive,
-    },
+    clientKey,
+    clientOnly: [clientKey],
+    tokenKeys: new Map(),
     counters,
   };
-
   const adapter = createGuardAdapter(context);
   const id = instance.interceptors.request.use(
     (config) => routeThroughGuard(config, adapter),

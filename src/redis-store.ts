@@ -323,24 +323,29 @@ export class RedisStore implements RateLimitStore {
     return out;
   }
 
+  /**
+   * Renews every lease held, in one round trip: one script call per client_id (its keys share a hash tag,
+   * so each call stays in one Cluster slot), at most RENEW_BATCH keys each, all sent at once.
+   */
   private renew(leases: ReadonlyArray<[string, HeldKeys]>): Promise<unknown> {
+    const batches = new Map<string, { keys: string[]; args: string[] }>();
     const calls: Promise<unknown>[] = [];
-    let keys: string[] = [];
-    let args: string[] = [];
-    const flush = () => {
-      const head = [this.options.timeArg(), String(this.options.leaseTtlMs)];
-      calls.push(this.call(RENEW, keys, [...head, ...args]));
-      keys = [];
-      args = [];
-    };
+    const send = (batch: { keys: string[]; args: string[] }) =>
+      calls.push(this.call(RENEW, batch.keys, [this.options.timeArg(), String(this.options.leaseTtlMs), ...batch.args]));
     for (const [id, held] of leases) {
       for (const keyId of held) {
-        keys.push(...this.layout.group(keyId));
-        args.push(id, keyId);
-        if (args.length >= 2 * RENEW_BATCH) flush();
+        const tag = KeyLayout.tag(keyId);
+        let batch = batches.get(tag);
+        if (!batch) batches.set(tag, (batch = { keys: [], args: [] }));
+        batch.keys.push(...this.layout.group(keyId));
+        batch.args.push(id, keyId);
+        if (batch.args.length >= 2 * RENEW_BATCH) {
+          send(batch);
+          batches.delete(tag);
+        }
       }
     }
-    if (args.length > 0) flush();
+    for (const batch of batches.values()) send(batch);
     return Promise.all(calls);
   }
 

@@ -22,7 +22,7 @@ export interface KeySpec {
   readonly limits: LimitSpec;
   /**
    * Ms added to each window so that network jitter cannot squeeze N+1 arrivals into one server window.
-   * Undefined: 1% of the window, at most 50 ms.
+   * Undefined: 0.5% of the window, at most 25 ms.
    */
   readonly marginMs?: number;
   /**

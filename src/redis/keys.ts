@@ -36,8 +36,13 @@ export class KeyLayout {
 
   /** The index that lists the keys whose id starts with `prefix`, when one index holds them all. */
   indexOf(prefix: string): string {
-    const bar = prefix.indexOf('|');
-    return `${this.prefix}{${bar === -1 ? prefix : prefix.slice(0, bar)}}:i`;
+    return `${this.prefix}{${KeyLayout.tag(prefix)}}:i`;
+  }
+
+  /** The hash tag of an id: its client_id part. Keys with the same tag can go in one script. */
+  static tag(id: string): string {
+    const bar = id.indexOf('|');
+    return bar === -1 ? id : id.slice(0, bar);
   }
 
   /** The KEYS group of a key, in the order every script reads it (see scripts.ts). */

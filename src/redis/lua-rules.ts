@@ -14,7 +14,7 @@ import { DEFAULT_WINDOW_MS } from '../limits.js';
  *   aw/at AIMD window/threshold · sb/sc/sp start counter bucket start/current/previous
  *   nl number of window logs in use · f1/n1, f2/n2 fastest latency and settled count of log 1 and 2
  *   N1/W1, N2/W2 limit and window (margin included) of log 1 and 2 as last checked
- *   br/bu/bs/bn quota budget remaining/until/spacing/next start (from observe)
+ *   br/bu/bs/bn quota budget remaining/until/spacing/next start (from observe) · tx keys expire at
  *
  * Times are ms on the Redis server's clock (TIME), plus a shift that only tests set.
  */
@@ -56,18 +56,20 @@ local function load(key)
   local rec = { key = key, orig = {}, v = {}, exists = #flat > 0 }
   for i = 1, #flat, 2 do
     local f, s = flat[i], flat[i + 1]
-    rec.orig[f] = s
-    if f == 'lv' then rec.v[f] = s else rec.v[f] = num(s) end
+    if f == 'lv' then rec.orig[f] = s else rec.orig[f] = num(s) end
+    rec.v[f] = rec.orig[f]
   end
   return rec
 end
 
+-- Writes back only what changed (formatting every number would cost more than the rest of a script).
 local function save(rec)
   local set, del = {}, {}
   for f, x in pairs(rec.v) do
-    local s = x
-    if type(x) ~= 'string' then s = fmt(x) end
-    if rec.orig[f] ~= s then set[#set + 1] = f; set[#set + 1] = s end
+    if rec.orig[f] ~= x then
+      set[#set + 1] = f
+      if type(x) == 'string' then set[#set + 1] = x else set[#set + 1] = fmt(x) end
+    end
   end
   for f in pairs(rec.orig) do
     if rec.v[f] == nil then del[#del + 1] = f end
@@ -182,6 +184,12 @@ local function aimd_throttle(v, inflight)
   v.aw = v.at
 end
 
+-- Marks a key this call wrote to, which may not have existed (and so has no TTL yet).
+local function created(names, key)
+  names.created = names.created or {}
+  names.created[#names.created + 1] = key
+end
+
 -- Leases that were not renewed in time: their holder died. Free the slot; an entry still in flight in a
 -- window log stays there, stamped at the lease's expiry (it may have reached the server as late as that).
 local function expire_leases(names, now)
@@ -216,6 +224,7 @@ local function sync_logs(v, names, rates, margin, now)
       if (v.ls or -INF) > now - w then
         local seeded = math.min(starts_count(v, now), rates[j].n)
         for k = 1, seeded do redis.call('ZADD', names.w[j], fmt(v.ls), 'seed.' .. fmt(now) .. '.' .. k) end
+        if seeded > 0 then created(names, names.w[j]) end
       end
     end
   end
@@ -280,17 +289,28 @@ local function budget_wait(v, now)
   return 0
 end
 
--- Every key of the record lives at least as long as its state matters: idle TTL, pause, budget, window.
-local function touch(rec, names, id, now, idle_ttl, lease_ttl)
+-- Writes the record back and keeps its keys alive at least as long as their state matters (pause, budget,
+-- two windows, two lease TTLs), and about idle_ttl after the last use. The TTLs are refreshed only when the
+-- last refresh (tx) is more than a tenth of idle_ttl old, except on keys this call may have created.
+local function commit(rec, names, id, now, idle_ttl, lease_ttl)
   local v = rec.v
-  local ttl = math.max(idle_ttl, 2 * lease_ttl, (v.pu or 0) - now, (v.bu or 0) - now)
-  for j = 1, (v.nl or 0) do ttl = math.max(ttl, 2 * v['W' .. j]) end
-  ttl = math.ceil(ttl)
+  local hard = math.max(2 * lease_ttl, (v.pu or 0) - now, (v.bu or 0) - now)
+  for j = 1, (v.nl or 0) do hard = math.max(hard, 2 * v['W' .. j]) end
+  local ttl = math.ceil(math.max(idle_ttl, hard))
+  if rec.exists and (v.tx or 0) >= now + math.max(hard, 0.9 * idle_ttl) then
+    save(rec)
+    for _, key in ipairs(names.created or {}) do redis.call('PEXPIRE', key, ttl) end
+    return
+  end
+  v.tx = now + ttl
+  save(rec)
   redis.call('PEXPIRE', names.h, ttl)
   redis.call('PEXPIRE', names.f, ttl)
   redis.call('PEXPIRE', names.w[1], ttl)
   redis.call('PEXPIRE', names.w[2], ttl)
+  redis.call('ZREMRANGEBYSCORE', names.idx, '-inf', fmt(now)) -- ids of keys expired since
   redis.call('ZADD', names.idx, fmt(now + ttl), id)
   if redis.call('PTTL', names.idx) < ttl then redis.call('PEXPIRE', names.idx, ttl) end
 end
+
 `;

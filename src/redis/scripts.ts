@@ -1,7 +1,8 @@
 /**
  * One Lua script per store decision, so that each is atomic across every process that shares the Redis
- * server, and costs one round trip. ARGV[1] of every script is a time shift in ms (0 except in tests); the
- * first element of every reply is the server's time, which the store uses to translate its own clock.
+ * server, and costs one round trip. ARGV[1] of every script is '0' (tests shift the server's time with
+ * another number of ms, or replace it with '=<ms>'); the first element of every reply is the server's time,
+ * which the store uses to translate its own clock.
  *
  * KEYS come in groups of five per key: hash, leases, log 1, log 2, index (see keys.ts). Key specs come in
  * ARGV groups of seven: id, level, requests, perMs, concurrent, marginMs, adaptive ('' = absent).
@@ -24,10 +25,7 @@ local n = tonumber(ARGV[6])
 local specs, recs, names, rates, limits = {}, {}, {}, {}, {}
 
 local function refuse(i, reason, retry)
-  for j = 1, #recs do
-    save(recs[j])
-    touch(recs[j], names[j], specs[j].id, now, idle_ttl, lease_ttl)
-  end
+  for j = 1, #recs do commit(recs[j], names[j], specs[j].id, now, idle_ttl, lease_ttl) end
   return { fmt(now), 0, i, reason, fmt(retry) }
 end
 
@@ -63,7 +61,11 @@ end
 for i = 1, n do
   local v, nm = recs[i].v, names[i]
   redis.call('ZADD', nm.f, fmt(now + lease_ttl), lease)
-  for j = 1, v.nl do redis.call('ZADD', nm.w[j], 'inf', lease) end
+  created(nm, nm.f)
+  for j = 1, v.nl do
+    redis.call('ZADD', nm.w[j], 'inf', lease)
+    created(nm, nm.w[j])
+  end
   v.lu = now
   starts_add(v, now)
   v.ls = now
@@ -71,8 +73,7 @@ for i = 1, n do
     v.br = v.br - 1
     v.bn = now + v.bs
   end
-  save(recs[i])
-  touch(recs[i], nm, specs[i].id, now, idle_ttl, lease_ttl)
+  commit(recs[i], nm, specs[i].id, now, idle_ttl, lease_ttl)
 end
 return { fmt(now), 1 }
 `,
@@ -121,8 +122,7 @@ for i = 1, n do
     end
     redis.call('ZREM', nm.f, lease)
     v.lu = now
-    save(rec)
-    touch(rec, nm, id, now, idle_ttl, lease_ttl)
+    commit(rec, nm, id, now, idle_ttl, lease_ttl)
   end
 end
 return { fmt(now) }
@@ -192,8 +192,7 @@ local pause_until = now + add_jitter(delay, ratio, jmax, random)
 if pause_until > (v.pu or 0) then v.pu = pause_until end
 if not stale then v.pa = now end
 v.pr = 1
-save(rec)
-touch(rec, nm, spec.id, now, idle_ttl, lease_ttl)
+commit(rec, nm, spec.id, now, idle_ttl, lease_ttl)
 local flag = 0
 if stale then flag = 1 end
 local learned = 0
@@ -242,8 +241,7 @@ if remaining ~= nil and reset ~= nil then
   v.br = left; v.bu = now + reset; v.bs = every; v.bn = now
   if left == 0 then held = reset elseif every > 0 then spacing = every end
 end
-save(rec)
-touch(rec, nm, spec.id, now, idle_ttl, lease_ttl)
+commit(rec, nm, spec.id, now, idle_ttl, lease_ttl)
 return { fmt(now), changed, fmt(v.lr or -1), fmt(v.lp or -1), fmt(v.lc or -1), fmt(held), fmt(spacing) }
 `,
 );
