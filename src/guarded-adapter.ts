@@ -17,13 +17,11 @@ import { readHeader } from './parse-429.js';
 import { isPromise, type Scheduler, type WaitFailure, type WaitOptions } from './scheduler.js';
 import type { KeySpec, Lease, RateLimitStore } from './store.js';
 
-/** Where the interceptor keeps the adapter a request would have used, on the request's own config. */
+/** Marks a guard's adapter and holds the adapter it stands in front of. */
 const INNER_ADAPTER = Symbol.for('axios-rate-guard.inner-adapter');
-/** Marks the guards' adapters, so that a re-sent config is never wrapped twice. */
-const GUARD_ADAPTER = Symbol.for('axios-rate-guard.guard-adapter');
 
 type AdapterSetting = InternalAxiosRequestConfig['adapter'];
-type GuardedConfig = InternalAxiosRequestConfig & { [INNER_ADAPTER]?: AdapterSetting };
+type GuardAdapter = AxiosAdapter & { [INNER_ADAPTER]: AdapterSetting };
 
 const IDEMPOTENT = new Set(['get', 'head', 'options', 'put', 'delete', 'trace']);
 const DEFAULT_ADAPTERS = ['xhr', 'http', 'fetch'];
@@ -83,31 +81,56 @@ function keysFor(ctx: GuardContext, config: InternalAxiosRequestConfig): readonl
 }
 
 /**
- * The request interceptor's whole job: route the request through the guard's adapter, remembering the
- * adapter it would have used. Gating and replaying below the interceptors means a replay reuses the exact
- * config axios built (body serialised once, AxiosHeaders and agents intact), the token is read after every
- * request interceptor ran, and the user's response interceptors see one outcome per call.
+ * The guard's adapters, one per adapter they stand in front of: the request interceptor only swaps
+ * `config.adapter`, allocating nothing per request. Gating and replaying below the interceptors means a
+ * replay reuses the exact config axios built (body serialised once, AxiosHeaders and agents intact), the
+ * token is read after every request interceptor ran, and the user's response interceptors see one outcome.
  */
-export function routeThroughGuard(config: GuardedConfig, guardAdapter: AxiosAdapter): GuardedConfig {
-  const current = config.adapter as (AxiosAdapter & { [GUARD_ADAPTER]?: true }) | undefined;
-  // A config sent again (an auth-refresh interceptor re-sending error.config) already carries its inner adapter.
-  const inner = current?.[GUARD_ADAPTER] ? config[INNER_ADAPTER] : current;
-  if (config.rateGuard?.skip) {
-    config.adapter = inner;
+export class GuardAdapters {
+  private readonly byFunction = new WeakMap<object, GuardAdapter>();
+  private readonly byNames = new Map<string, GuardAdapter>();
+
+  constructor(private readonly ctx: GuardContext) {}
+
+  /** The interceptor: route the request through the guard, or around it when it opts out. */
+  route(config: InternalAxiosRequestConfig): InternalAxiosRequestConfig {
+    const current = config.adapter as GuardAdapter | AdapterSetting;
+    // A config sent again (an auth-refresh interceptor re-sending error.config) is already routed.
+    const inner = isGuardAdapter(current) ? current[INNER_ADAPTER] : current;
+    config.adapter = config.rateGuard?.skip ? inner : this.for(inner);
     return config;
   }
-  config[INNER_ADAPTER] = inner;
-  config.adapter = guardAdapter;
-  return config;
+
+  private for(inner: AdapterSetting): GuardAdapter {
+    if (typeof inner === 'function') {
+      let adapter = this.byFunction.get(inner);
+      if (!adapter) this.byFunction.set(inner, (adapter = this.create(inner)));
+      return adapter;
+    }
+    const names = inner === undefined ? DEFAULT_ADAPTERS : Array.isArray(inner) ? inner : [inner];
+    // axios copies the default ['xhr', 'http', 'fetch'] into every config: cache by the names it holds.
+    if (!names.every((name) => typeof name === 'string')) return this.create(inner);
+    const key = names.join(',');
+    let adapter = this.byNames.get(key);
+    if (!adapter) this.byNames.set(key, (adapter = this.create(names.slice())));
+    return adapter;
+  }
+
+  private create(inner: AdapterSetting): GuardAdapter {
+    const { ctx } = this;
+    const resolved: AxiosAdapter | undefined = typeof inner === 'function' ? inner : undefined;
+    const adapter = (config: InternalAxiosRequestConfig) => {
+      ctx.counters.calls++;
+      // Resolved per config the first time: the fetch adapter checks config.env.
+      const send = resolved ?? (getAdapter(inner ?? DEFAULT_ADAPTERS, config) as AxiosAdapter);
+      return new GuardedCall(ctx, config, send).run();
+    };
+    return Object.assign(adapter, { [INNER_ADAPTER]: inner });
+  }
 }
 
-/** One adapter per guard: it runs every request of the guard as a {@link GuardedCall}. */
-export function createGuardAdapter(ctx: GuardContext): AxiosAdapter {
-  const adapter = (config: GuardedConfig) => {
-    ctx.counters.calls++;
-    return new GuardedCall(ctx, config).run();
-  };
-  return Object.assign(adapter, { [GUARD_ADAPTER]: true as const });
+function isGuardAdapter(adapter: unknown): adapter is GuardAdapter {
+  return typeof adapter === 'function' && INNER_ADAPTER in adapter;
 }
 
 /**
@@ -125,11 +148,11 @@ class GuardedCall implements WaitOptions {
   private readonly startedAt: number;
   private attempts = 0;
   private lastError: unknown;
-  private adapter: AxiosAdapter | undefined;
 
   constructor(
     private readonly ctx: GuardContext,
-    private readonly config: GuardedConfig,
+    private readonly config: InternalAxiosRequestConfig,
+    private readonly adapter: AxiosAdapter,
   ) {
     const { options, store } = ctx;
     this.perRequest = config.rateGuard ?? {};
@@ -153,8 +176,6 @@ class GuardedCall implements WaitOptions {
     const sentAt = ctx.store.clock.now();
     this.attempts++;
     ctx.counters.attempts++;
-    const inner = config[INNER_ADAPTER];
-    this.adapter ??= typeof inner === 'function' ? inner : (getAdapter(inner ?? DEFAULT_ADAPTERS, config) as AxiosAdapter);
     return this.adapter(config).then(
       (response) => this.answered(lease, sentAt, response, response, undefined),
       (error: unknown) => this.answered(lease, sentAt, (error as { response?: AxiosResponse } | null)?.response, undefined, error),

@@ -1,5 +1,5 @@
 import type { InternalAxiosRequestConfig } from 'axios';
-import { createGuardAdapter, routeThroughGuard, type GuardContext, type GuardCounters } from './guarded-adapter.js';
+import { GuardAdapters, type GuardContext, type GuardCounters } from './guarded-adapter.js';
 import { MemoryStore } from './memory-store.js';
 import { normalizeOptions, type RateGuardOptions } from './options.js';
 import { schedulerFor } from './scheduler.js';
@@ -94,9 +94,9 @@ export function rateGuard(instance: GuardableAxios, options: RateGuardOptions = 
     tokenKeys: new Map(),
     counters,
   };
-  const adapter = createGuardAdapter(context);
+  const adapters = new GuardAdapters(context);
   const id = instance.interceptors.request.use(
-    (config) => routeThroughGuard(config, adapter),
+    (config) => adapters.route(config),
     null,
     // Synchronous: it only installs the adapter, so axios keeps its faster synchronous interceptor path.
     { synchronous: true },

@@ -108,9 +108,10 @@ export class Scheduler {
     } catch (error) {
       return Promise.reject(options.fail({ kind: 'store-error', error }));
     }
-    if (!isPromise(result)) return result.ok ? { lease: result.lease } : this.wait(keys, options, result);
+    // A granted AcquireResult is itself a Granted ({ lease }): no copy on the hot path.
+    if (!isPromise(result)) return result.ok ? result : this.wait(keys, options, result);
     return result.then(
-      (settled) => (settled.ok ? { lease: settled.lease } : this.wait(keys, options, settled)),
+      (settled) => (settled.ok ? settled : this.wait(keys, options, settled)),
       (error: unknown) => Promise.reject(options.fail({ kind: 'store-error', error })),
     );
   }

@@ -59,6 +59,11 @@ export class SlidingWindowLog {
   /** Records a request starting at `now`. Call only when {@link waitMs} is 0. */
   record(now: number): WindowEntry {
     const entry: WindowEntry = { start: now, stamp: Infinity };
+    // Entries that have left the window can never matter again: drop them rather than keep up to N.
+    while (this.size > 0 && this.size < this.limitValue && this.entries[this.head].stamp + this.windowMs <= now) {
+      this.head = (this.head + 1) % this.entries.length;
+      this.size--;
+    }
     if (this.size < this.limitValue) {
       if (this.size === this.entries.length) this.relayout(Math.min(this.limitValue, this.size * 2));
       this.entries[(this.head + this.size) % this.entries.length] = entry;
