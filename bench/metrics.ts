@@ -12,6 +12,13 @@ export function classify(error: unknown): ClientOutcome {
   return 'other-error';
 }
 
+/** "outcome: first line of the message", for errors worth reading (a plain 429 is not). */
+export function describeError(outcome: ClientOutcome, error: unknown): string | undefined {
+  if (outcome === 'http-429' || outcome === 'canceled') return undefined;
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return `${outcome}: ${message.split('\n')[0].slice(0, 160)}`;
+}
+
 /** True when the server echoed exactly the bytes of the request's JSON body (or it had none). */
 export function bodyIntact(request: BenchRequest, response: AxiosResponse): boolean {
   if (request.body === undefined) return true;
@@ -37,8 +44,16 @@ export function lateArrivalsDuringPause(timeline: readonly TimelineEntry[]): num
 export interface ClientSide {
   elapsedMs: number;
   timedOut: boolean;
-  outcomes: Record<ClientOutcome, number>;
+  /** How each request ended, by request index. */
+  outcomeOf: readonly ClientOutcome[];
   badBodies: number;
+  errors: Record<string, number>;
+}
+
+function countOutcomes(outcomeOf: readonly ClientOutcome[]): Record<ClientOutcome, number> {
+  const counts: Record<ClientOutcome, number> = { ok: 0, 'http-429': 0, 'rate-guard-error': 0, canceled: 0, 'other-error': 0, pending: 0 };
+  for (const outcome of outcomeOf) counts[outcome]++;
+  return counts;
 }
 
 /** The server's counts (ground truth) for the workload's requests, with the client's view beside them. */
@@ -50,15 +65,18 @@ export function runMetrics(
 ): RunMetrics {
   let completed = 0;
   let duplicates = 0;
+  let lostCutOff = 0;
   for (const request of requests) {
     const accepted = stats.acceptedByPath[request.path] ?? 0;
     if (accepted > 0) completed++;
+    else if (client.outcomeOf[request.index] === 'pending') lostCutOff++;
     if (accepted > 1) duplicates += accepted - 1;
   }
   return {
     requests: requests.length,
     completed,
     lost: requests.length - completed,
+    lostCutOff,
     duplicates,
     rejected429: stats.rejected429,
     arrivedDuringPause: stats.arrivedDuringPause,
@@ -67,11 +85,13 @@ export function runMetrics(
     maxInFlightToken: stats.maxInFlightPerToken,
     maxInWindowApp: stats.maxInWindowPerApp,
     maxInWindowToken: stats.maxInWindowPerToken,
+    firstArrivalMs: stats.timeline.length > 0 ? stats.timeline[0].t : 0,
     elapsedMs: client.elapsedMs,
     timedOut: client.timedOut,
     idealRatio: client.elapsedMs / ideal.ms,
     badBodies: client.badBodies,
-    outcomes: client.outcomes,
+    outcomes: countOutcomes(client.outcomeOf),
+    errors: client.errors,
   };
 }
 

@@ -79,6 +79,8 @@ export interface RunMetrics {
   /** Requests whose unique path the server accepted at least once. */
   completed: number;
   lost: number;
+  /** Of the lost, those still pending when the contender was cut off at the cap. */
+  lostCutOff: number;
   /** Extra acceptances of a path already accepted (a request processed twice). */
   duplicates: number;
   rejected429: number;
@@ -89,6 +91,8 @@ export interface RunMetrics {
   maxInFlightToken: number;
   maxInWindowApp: number;
   maxInWindowToken: number;
+  /** First arrival at the server, ms after the burst was fired (sockets opened, first requests built). */
+  firstArrivalMs: number;
   /** Client clock: from firing the burst until the last request settled (or the cap). */
   elapsedMs: number;
   timedOut: boolean;
@@ -97,6 +101,8 @@ export interface RunMetrics {
   /** 200 responses whose echoed body differed from the body sent. */
   badBodies: number;
   outcomes: Record<ClientOutcome, number>;
+  /** Errors other than a plain 429 that callers got, by "outcome: message", with counts. */
+  errors: Record<string, number>;
 }
 
 /** Accepted and 429 arrival times, ms since the burst was fired, for the chart. */
@@ -111,6 +117,9 @@ export interface RunResult {
   metrics: RunMetrics;
   timeline: RunTimeline;
 }
+
+/** The plugin's exports that the in-process measurements use: from src (tsx) or from a compiled copy. */
+export type Plugin = Pick<typeof import('../src'), 'rateGuard' | 'MemoryStore' | 'systemClock'>;
 
 export interface IdealTime {
   ms: number;

@@ -1,0 +1,145 @@
+/**
+ * npm run bench: the same workloads through axios-rate-guard and the usual alternatives against the vendor
+ * emulator, then overhead and scale in clean child processes; writes bench/results/ and prints PASS/FAIL
+ * for the plugin's targets. See bench/README.md.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { BIN_MS, CAP_IDEAL_MULTIPLE, CLIENT_ID, MAX_RETRIES, REQUESTS, SERVER, TOKENS } from './config';
+import { children } from './children';
+import { compilePlugin } from './compiled-plugin';
+import { contenders } from './contenders';
+import { runOne } from './execute';
+import { idealTime } from './ideal';
+import { latestDocument, overheadTable, scaleTables, targetLines, workloadSection, workloadTable, type WorkloadSection } from './report/markdown';
+import { machine } from './report/machine';
+import { seconds } from './report/format';
+import { renderChart, type ChartSeries } from './report/svg';
+import { checkTargets } from './targets';
+import type { Contender, RunResult } from './types';
+import { warmUp } from './warm-up';
+import { requestsPerToken, workloads } from './workloads';
+
+const RESULTS = path.join(__dirname, 'results');
+
+const COLORS: Record<string, string> = {
+  'rate-guard': '#1f77b4',
+  'axios-retry': '#ff7f0e',
+  'axios-rate-limit': '#2ca02c',
+  'rate-limit+retry': '#9467bd',
+  bottleneck: '#8c564b',
+  'plain-axios': '#7f7f7f',
+};
+
+function progressLine(contender: Contender, result: RunResult): string {
+  const m = result.metrics;
+  const time = m.timedOut ? `cut off at ${seconds(m.elapsedMs)}` : `${seconds(m.elapsedMs)} (${m.idealRatio.toFixed(2)}× ideal)`;
+  return (
+    `  ${contender.name.padEnd(32)} accepted ${String(m.completed).padStart(3)}/${m.requests}  ok ${String(m.outcomes.ok).padStart(3)}  ` +
+    `lost ${String(m.lost).padStart(3)}  ` +
+    `429s ${String(m.rejected429).padStart(4)}  during pause ${String(m.arrivedDuringPause).padStart(4)}  ${time}`
+  );
+}
+
+function chartSeries(contender: Contender, result: RunResult): ChartSeries {
+  const m = result.metrics;
+  const time = m.timedOut ? `cut off at ${seconds(m.elapsedMs)}` : seconds(m.elapsedMs);
+  return {
+    name: contender.name,
+    color: COLORS[contender.id] ?? '#333',
+    accepted: result.timeline.accepted,
+    throttled: result.timeline.throttled,
+    endMs: m.elapsedMs,
+    cutOff: m.timedOut,
+    summary: `${m.completed}/${m.requests} accepted, ${m.lost} lost, ${m.rejected429} × 429, ${time}`,
+  };
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const host = machine();
+  console.log(`axios-rate-guard bench · ${host.cpu}, ${host.cores} cores · Node ${host.node} · ${host.date}`);
+  const settings = [
+    `Server: vendor emulator (Clover rules, penalty on) with ${SERVER.appRate} requests per ${SERVER.windowMs} ms and ${SERVER.appConcurrent} in flight per app, ` +
+      `${SERVER.tokenRate} per ${SERVER.windowMs} ms and ${SERVER.tokenConcurrent} in flight per token, ${SERVER.latencyMs} ms latency; Retry-After: 1.`,
+    `Each workload: ${REQUESTS} requests fired at once, token i % ${TOKENS}, client_id \`${CLIENT_ID}\`, a fresh emulator per contender.`,
+    `Retries: ${MAX_RETRIES} for every contender that retries. Cap: ${CAP_IDEAL_MULTIPLE}× the ideal time, then what is pending is aborted and lost.`,
+  ];
+  settings.forEach((s) => console.log(`  ${s}`));
+
+  console.log('\nwarm-up (every contender, 40 requests, no limits)…');
+  await warmUp(contenders);
+
+  const sections: WorkloadSection[] = [];
+  const runs: RunResult[] = [];
+  for (const workload of workloads()) {
+    const ideal = idealTime(requestsPerToken(workload.requests), SERVER);
+    const capMs = CAP_IDEAL_MULTIPLE * ideal.ms;
+    console.log(`\n${workload.id}: ${workload.title} · ideal ${seconds(ideal.ms)} (${ideal.bound}) · cap ${seconds(capMs)}`);
+    const results: RunResult[] = [];
+    for (const contender of contenders) {
+      const result = await runOne(contender, workload, ideal, capMs);
+      console.log(progressLine(contender, result));
+      results.push(result);
+    }
+    runs.push(...results);
+    sections.push({ workload, ideal, results, svgFile: `${workload.id}.svg` });
+  }
+
+  console.log('\ncompiling src/ as published (tsconfig.build.cjs.json) for overhead and scale…');
+  const compiled = await compilePlugin().catch((error: unknown) => {
+    console.log(`  could not compile, measuring src/ through tsx instead: ${(error as Error).message}`);
+    return undefined;
+  });
+  if (compiled?.warnings) console.log(`  tsc reported (the build was still emitted):\n${compiled.warnings}`);
+  console.log('overhead (child process)…');
+  const overhead = await children.overhead(compiled?.entry);
+  console.log('scale (child process)…');
+  const scale = await children.scale(compiled?.entry);
+  const checks = checkTargets(
+    sections.map((s) => s.workload),
+    runs,
+    overhead,
+    scale,
+  );
+  const capMs = CAP_IDEAL_MULTIPLE * (sections[0]?.ideal.ms ?? 0);
+
+  await fs.mkdir(RESULTS, { recursive: true });
+  for (const section of sections) {
+    const chart = renderChart({
+      title: `${section.workload.id}: ${section.workload.title}`,
+      subtitle: `Ideal ${seconds(section.ideal.ms)} · server: ${SERVER.appRate}/s and ${SERVER.appConcurrent} in flight per app, ${SERVER.tokenRate}/s and ${SERVER.tokenConcurrent} per token · ${host.date.slice(0, 10)}`,
+      limit: SERVER.appRate,
+      windowMs: SERVER.windowMs,
+      binMs: BIN_MS,
+      series: section.results.map((r) => chartSeries(contenders.find((c) => c.id === r.contender) as Contender, r)),
+    });
+    await fs.writeFile(path.join(RESULTS, section.svgFile), chart);
+    await fs.writeFile(path.join(RESULTS, `${section.workload.id}.md`), `${workloadSection(section, contenders, capMs)}\n`);
+  }
+  const durationMs = performance.now() - started;
+  await fs.writeFile(
+    path.join(RESULTS, 'latest.md'),
+    latestDocument({ machine: host, settings, sections, contenders, capMs, overhead, scale, checks, durationMs }),
+  );
+  await fs.writeFile(
+    path.join(RESULTS, 'latest.json'),
+    `${JSON.stringify({ machine: host, runs: runs.map(({ workload, contender, metrics }) => ({ workload, contender, metrics })), overhead, scale, checks }, null, 2)}\n`,
+  );
+
+  for (const section of sections) {
+    console.log(`\n${section.workload.id} (ideal ${seconds(section.ideal.ms)})\n${workloadTable(section, contenders, capMs)}`);
+  }
+  console.log(`\nOverhead\n${overheadTable(overhead)}\n\nScale\n${scaleTables(scale)}`);
+  console.log(`\nTargets for axios-rate-guard\n${targetLines(checks).join('\n')}`);
+  console.log(`\nWrote ${path.relative(process.cwd(), RESULTS)}/latest.md, latest.json, <workload>.md and <workload>.svg · ${seconds(durationMs)}`);
+}
+
+main().then(
+  // Contenders cut off at the cap may leave retry timers behind; they must not keep the bench alive.
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
