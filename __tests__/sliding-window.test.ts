@@ -62,15 +62,17 @@ describe('SlidingWindowLog', () => {
     expect(started).toBe(50 * 60);
   });
 
-  it('keeps the newest starts when the limit shrinks, so the guarantee holds across the change', () => {
+  it('keeps counting every start of the window when the limit shrinks and grows back', () => {
     const log = new SlidingWindowLog(5, 1000);
     for (const t of [0, 100, 200, 300, 400]) log.settle(log.record(t), t);
     log.resize(2);
-    // The two newest (300, 400) remain: the next start is allowed at 1300.
+    // Five in the window, two allowed: four must leave it first; the fourth oldest (300) leaves at 1300.
     expect(log.waitMs(500)).toBe(800);
-    expect(log.used(500)).toBe(2);
+    expect(log.used(500)).toBe(5);
+    // Growing back to 4 within the same window must not forget them: the 2nd oldest (100) leaves at 1100.
     log.resize(4);
-    expect(log.waitMs(500)).toBe(0);
+    expect(log.waitMs(500)).toBe(600);
+    expect(log.waitMs(1100)).toBe(0);
   });
 
   it('reports idle once every start has left the window', () => {
@@ -99,13 +101,15 @@ describe('SlidingWindowLog', () => {
     // Two warm-up answers of 5 ms set the fastest latency once N answers are in.
     log.settle(log.record(0), 5);
     log.settle(log.record(0), 5);
-    // Then one answered in 35 ms (a cold connection: it may have reached the server 30 ms late) ...
-    log.settle(log.record(1000), 1035);
+    // Then, when the window allows (1005), one answered in 35 ms (a cold connection: it may have reached
+    // the server 30 ms late) ...
+    expect(log.waitMs(1005)).toBe(0);
+    log.settle(log.record(1005), 1040);
     // ... and one in 5 ms.
-    log.settle(log.record(1000), 1005);
-    // The oldest of the last two is the slow one, stamped at 1000 + 30: the next may start at 2030, not 2000.
-    expect(log.waitMs(2000)).toBe(30);
-    expect(log.waitMs(2030)).toBe(0);
+    log.settle(log.record(1005), 1010);
+    // The oldest of the last two is the slow one, stamped at 1005 + 30: the next may start at 2035, not 2005.
+    expect(log.waitMs(2005)).toBe(30);
+    expect(log.waitMs(2035)).toBe(0);
   });
 
   it('marks a granted request that never went out at its start', () => {

@@ -137,7 +137,7 @@ export class RedisStore implements RateLimitStore {
         const fields = replyArray(reply);
         const start = this.sample(fields[0], sentAt);
         if (Number(fields[1]) === 1) {
-          this.renewer.add(id, keys.map((k) => k.id));
+          if (!this.closed) this.renewer.add(id, keys.map((k) => k.id));
           const lease: SharedLease = { shared: true, id, start };
           return { ok: true, lease };
         }
@@ -152,15 +152,14 @@ export class RedisStore implements RateLimitStore {
       (error: unknown) => {
         // A grant that arrives after we gave up on it is handed straight back, so it holds nothing.
         if (error instanceof RedisTimeoutError) {
-          pending.then(
-            (late) => {
+          pending
+            .then((late) => {
               const fields = replyArray(late);
               if (Number(fields[1]) !== 1) return;
               const lease: SharedLease = { shared: true, id, start: decodeNumber(fields[0]) };
               return this.releaseShared(keys, 'unused', lease);
-            },
-            () => undefined,
-          );
+            })
+            .catch(() => undefined);
         }
         return this.acquireLocally(keys, error, generation);
       },

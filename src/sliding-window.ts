@@ -50,28 +50,41 @@ export class SlidingWindowLog {
    */
   waitMs(now: number): number | undefined {
     if (this.size < this.limitValue) return 0;
+    if (this.size > this.limitValue) return this.waitAfterShrink(now);
     const stamp = this.entries[this.head].stamp;
     if (stamp === Infinity) return undefined;
     const wait = stamp + this.windowMs - now;
     return wait > 0 ? wait : 0;
   }
 
+  /**
+   * After the limit shrank below the entries held: count those still in the window, and wait until
+   * enough of them leave it (rare, so a sort is fine).
+   */
+  private waitAfterShrink(now: number): number | undefined {
+    const inWindow: number[] = [];
+    for (let i = 0; i < this.size; i++) {
+      const { stamp } = this.entries[(this.head + i) % this.entries.length];
+      if (stamp + this.windowMs > now) inWindow.push(stamp);
+    }
+    if (inWindow.length < this.limitValue) return 0;
+    inWindow.sort((a, b) => a - b);
+    const stamp = inWindow[inWindow.length - this.limitValue];
+    return stamp === Infinity ? undefined : stamp + this.windowMs - now;
+  }
+
   /** Records a request starting at `now`. Call only when {@link waitMs} is 0. */
   record(now: number): WindowEntry {
     const entry: WindowEntry = { start: now, stamp: Infinity };
-    // Entries that have left the window can never matter again: drop them rather than keep up to N.
-    while (this.size > 0 && this.size < this.limitValue && this.entries[this.head].stamp + this.windowMs <= now) {
+    // Entries that have left the window can never matter again. Others are kept even beyond the newest N:
+    // after a limit shrinks, they count again if it grows back within the window.
+    while (this.size > 0 && this.entries[this.head].stamp + this.windowMs <= now) {
       this.head = (this.head + 1) % this.entries.length;
       this.size--;
     }
-    if (this.size < this.limitValue) {
-      if (this.size === this.entries.length) this.relayout(Math.min(this.limitValue, this.size * 2));
-      this.entries[(this.head + this.size) % this.entries.length] = entry;
-      this.size++;
-    } else {
-      this.entries[this.head] = entry;
-      this.head = (this.head + 1) % this.entries.length;
-    }
+    if (this.size === this.entries.length) this.relayout(this.size * 2);
+    this.entries[(this.head + this.size) % this.entries.length] = entry;
+    this.size++;
     return entry;
   }
 
@@ -110,14 +123,9 @@ export class SlidingWindowLog {
     return this.used(now) === 0;
   }
 
-  /** Changes N, keeping the most recent entries so that the guarantee holds across the change. */
+  /** Changes N. Every entry is kept, so the guarantee holds across the change, in either direction. */
   resize(limit: number): void {
-    if (limit === this.limitValue) return;
-    const keep = Math.min(this.size, limit);
-    this.head = (this.head + this.size - keep) % this.entries.length;
-    this.size = keep;
     this.limitValue = limit;
-    this.relayout(Math.min(limit, Math.max(INITIAL_CAPACITY, keep)));
   }
 
   /** Copies the live entries, oldest first, into a ring of `capacity`. */

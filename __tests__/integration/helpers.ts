@@ -31,9 +31,10 @@ export function expectEachAcceptedOnce(stats: EmulatorStats, count: number): voi
 
 /**
  * Arrivals during a pause that were sent after the client could know of it: an arrival counts as
- * unavoidable only if it came within `graceMs` of a 429 to the same app (it was already on the wire).
+ * unavoidable only if it came within `graceMs` of a 429 to the same app (it was already on the wire; the
+ * grace is generous because client and server share one process, and a loaded CI machine stalls both).
  */
-export function lateArrivalsDuringPause(timeline: TimelineEntry[], graceMs = 100): TimelineEntry[] {
+export function lateArrivalsDuringPause(timeline: TimelineEntry[], graceMs = 300): TimelineEntry[] {
   const throttles = timeline.filter((e) => e.status === 429 && !e.duringPause);
   return timeline.filter(
     (e) => e.duringPause && !throttles.some((t) => t.app === e.app && e.t >= t.t && e.t - t.t <= graceMs),

@@ -1,9 +1,17 @@
 import { INITIAL_AIMD } from '../adaptive.js';
 import { DEFAULT_WINDOW_MS } from '../limits.js';
 
+/** A constant of the TypeScript rules as a Lua literal, so both read the same value. */
+function lua(value: number): string {
+  if (value === Number.POSITIVE_INFINITY) return 'math.huge';
+  if (value === Number.NEGATIVE_INFINITY) return '-math.huge';
+  return String(value);
+}
+
 /**
  * The MemoryStore's rules in Lua, shared by every script (prepended to each). Each function names the
- * TypeScript it mirrors; keep the two in step (the store contract test runs against both stores).
+ * TypeScript it mirrors; keep the two in step (__tests__/redis/redis-store.differential.test.ts runs both
+ * stores side by side on random runs and compares every answer).
  *
  * A key's hash is loaded into a table `v` of numbers (the level `lv` stays a string) and written back with
  * only what changed. Fields:
@@ -18,13 +26,6 @@ import { DEFAULT_WINDOW_MS } from '../limits.js';
  *
  * Times are ms on the Redis server's clock (TIME), plus a shift that only tests set.
  */
-/** A constant of the TypeScript rules as a Lua literal, so both read the same value. */
-function lua(value: number): string {
-  if (value === Number.POSITIVE_INFINITY) return 'math.huge';
-  if (value === Number.NEGATIVE_INFINITY) return '-math.huge';
-  return String(value);
-}
-
 export const LUA_RULES = `
 local INF = math.huge
 local DEFAULT_WINDOW_MS = ${lua(DEFAULT_WINDOW_MS)}
@@ -86,10 +87,10 @@ local function spec_at(a)
   }
 end
 
--- MemoryStore.logs windowOf: the window plus the key's margin, or 1% of the window (at most 50 ms).
+-- MemoryStore.logs windowOf: the window plus the key's margin, or defaultMargin: 0.5% of it, at most 25 ms.
 local function window_of(per_ms, margin)
   if margin ~= nil then return per_ms + margin end
-  return per_ms + math.min(50, math.ceil(per_ms * 0.01))
+  return per_ms + math.min(25, math.ceil(per_ms * 0.005))
 end
 local SPEC_ARGS = 7
 

@@ -1,0 +1,39 @@
+/**
+ * The store contract, against RedisStore on a real redis-server, with each supported client. Time in the
+ * scripts is the server's: `advance(ms)` shifts the time every script reads instead of sleeping.
+ */
+import { RedisStore } from '../../src/redis-store';
+import { describeStoreContract } from '../helpers/store-contract';
+import { CLIENT_KINDS, connect, type TestClient } from './helpers/clients';
+import { RedisServer } from './helpers/redis-server';
+
+let server: RedisServer;
+beforeAll(async () => {
+  server = await RedisServer.start();
+});
+afterAll(async () => {
+  await server.stop();
+});
+
+let run = 0;
+describe.each(CLIENT_KINDS)('with %s', (kind) => {
+  let redis: TestClient;
+  beforeAll(async () => {
+    redis = await connect(kind, server.port);
+  });
+  afterAll(async () => {
+    await redis.close();
+  });
+
+  describeStoreContract(`RedisStore (${kind})`, async () => {
+    let shift = 0;
+    const store = new RedisStore({ client: redis.client, prefix: `contract-${kind}-${++run}:`, timeShiftMs: () => shift });
+    return {
+      store,
+      advance: async (ms) => {
+        shift += ms;
+      },
+      close: async () => store.close(),
+    };
+  });
+});
