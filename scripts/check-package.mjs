@@ -31,8 +31,17 @@ api.get('/x', { rateGuard: { maxRetries: 1 } }).then(async (r) => {
   guard.detach();
   console.log('ok', ${JSON.stringify(load.includes('require') ? 'require' : 'import')});
 });`;
-  writeFileSync(join(dir, 'use.cjs'), usage(`const axios = require('axios'); const { rateGuard, isRateLimitError } = require('axios-rate-guard');`));
-  writeFileSync(join(dir, 'use.mjs'), usage(`import axios from 'axios'; import { rateGuard, isRateLimitError } from 'axios-rate-guard';`));
+  const redisCheck = `if (typeof RedisStore !== 'function') throw new Error('axios-rate-guard/redis: no RedisStore');`;
+  writeFileSync(
+    join(dir, 'use.cjs'),
+    usage(`const axios = require('axios'); const { rateGuard, isRateLimitError } = require('axios-rate-guard');
+const { RedisStore } = require('axios-rate-guard/redis'); ${redisCheck}`),
+  );
+  writeFileSync(
+    join(dir, 'use.mjs'),
+    usage(`import axios from 'axios'; import { rateGuard, isRateLimitError } from 'axios-rate-guard';
+import { RedisStore } from 'axios-rate-guard/redis'; ${redisCheck}`),
+  );
   console.log(run(process.execPath, ['use.cjs'], { cwd: dir }).trim());
   console.log(run(process.execPath, ['use.mjs'], { cwd: dir }).trim());
 
@@ -49,12 +58,17 @@ void api.get('/x', { rateGuard: { maxRetries: 2 } }).catch((e: unknown) => {
 void api.get('/x', { rateGuard: { maxRetries: 'many' } });
 void config;
 guard.detach();
+const redisClient = { evalsha: async () => null, eval: async () => null, script: async () => '' } as unknown as RedisStoreOptions['client'];
+const shared: RedisStore = new RedisStore({ client: redisClient, prefix: 'consumer:' });
+void shared.close();
 `;
   writeFileSync(join(dir, 'check.cts'), typed(`import axios = require('axios');
 import type { AxiosRequestConfig } from 'axios';
-import { rateGuard, isRateLimitError, RetriesExhaustedError, type RateGuard } from 'axios-rate-guard';`));
+import { rateGuard, isRateLimitError, RetriesExhaustedError, type RateGuard } from 'axios-rate-guard';
+import { RedisStore, type RedisStoreOptions } from 'axios-rate-guard/redis';`));
   writeFileSync(join(dir, 'check.mts'), typed(`import axios, { type AxiosRequestConfig } from 'axios';
-import { rateGuard, isRateLimitError, RetriesExhaustedError, type RateGuard } from 'axios-rate-guard';`));
+import { rateGuard, isRateLimitError, RetriesExhaustedError, type RateGuard } from 'axios-rate-guard';
+import { RedisStore, type RedisStoreOptions } from 'axios-rate-guard/redis';`));
   writeFileSync(
     join(dir, 'tsconfig.json'),
     JSON.stringify({
