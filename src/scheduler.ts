@@ -86,13 +86,6 @@ export class Scheduler {
     return this.waiting.get(key) ?? 0;
   }
 
-  /** Live key timers (for tests and benchmarks: one per waiting key, never one per request). */
-  get timerCount(): number {
-    let count = this.deadlineTimer === undefined ? 0 : 1;
-    for (const queue of this.queues.values()) if (queue.timer !== undefined) count++;
-    return count;
-  }
-
   /**
    * Takes a slot on every key. Returns the lease when granted at once (the hot path allocates no promise),
    * else a promise of it that rejects with `options.fail(…)` if the wait fails.
