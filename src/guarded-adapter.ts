@@ -88,7 +88,8 @@ function keysFor(ctx: GuardContext, config: InternalAxiosRequestConfig): readonl
  */
 export class GuardAdapters {
   private readonly byFunction = new WeakMap<object, GuardAdapter>();
-  private readonly byNames = new Map<string, GuardAdapter>();
+  /** Adapters made for lists of adapter names (a handful at most: one per distinct list seen). */
+  private readonly byNames = new Map<readonly unknown[], GuardAdapter>();
 
   constructor(private readonly ctx: GuardContext) {}
 
@@ -108,11 +109,14 @@ export class GuardAdapters {
       return adapter;
     }
     const names = inner === undefined ? DEFAULT_ADAPTERS : Array.isArray(inner) ? inner : [inner];
-    // axios copies the default ['xhr', 'http', 'fetch'] into every config: cache by the names it holds.
+    // axios copies the default ['xhr', 'http', 'fetch'] into every config: find the adapter made for the
+    // same names by comparing them in place (no key string built per request).
+    for (const [cached, adapter] of this.byNames) {
+      if (cached.length === names.length && cached.every((name, i) => name === names[i])) return adapter;
+    }
     if (!names.every((name) => typeof name === 'string')) return this.create(inner);
-    const key = names.join(',');
-    let adapter = this.byNames.get(key);
-    if (!adapter) this.byNames.set(key, (adapter = this.create(names.slice())));
+    const adapter = this.create(names.slice());
+    this.byNames.set(names.slice(), adapter);
     return adapter;
   }
 
