@@ -50,7 +50,10 @@ export type AcquireResult =
       /** The key that refused. */
       readonly key: string;
       readonly reason: 'paused' | 'rate' | 'concurrency';
-      /** Ms until that key could admit the request; undefined = until an in-flight request of it is answered. */
+      /**
+       * Ms until that key could admit the request; undefined = until an in-flight request of it is answered
+       * in this process. A store shared between processes must give a number: releases elsewhere wake nobody.
+       */
       readonly retryInMs?: number;
     };
 
