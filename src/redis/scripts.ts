@@ -53,7 +53,7 @@ for i = 1, n do
   if held > 0 then return refuse(i, 'rate', held) end
   sync_logs(v, nm, rates[i], specs[i].mg, now)
   for j = 1, v.nl do
-    local wait = log_wait(nm.w[j], v['N' .. j], v['W' .. j], now, poll)
+    local wait = log_wait(v, j, nm.w[j], v['N' .. j], v['W' .. j], now, poll)
     if wait ~= 0 then return refuse(i, 'rate', wait) end
   end
 end
@@ -63,7 +63,7 @@ for i = 1, n do
   redis.call('ZADD', nm.f, fmt(now + lease_ttl), lease)
   created(nm, nm.f)
   for j = 1, v.nl do
-    redis.call('ZADD', nm.w[j], 'inf', lease)
+    redis.call('ZADD', nm.w[j], fmt(IN_FLIGHT + now), lease)
     created(nm, nm.w[j])
   end
   v.lu = now
@@ -104,7 +104,7 @@ for i = 1, n do
       if redis.call('ZSCORE', nm.w[j], lease) then
         local stamp = now
         if outcome == 'unused' then stamp = start
-        elseif j <= logs then stamp = settle(v, j, v['N' .. j], v['W' .. j], start, now) end
+        elseif j <= logs then stamp = settle(v, j, v['N' .. j], start, now) end
         redis.call('ZADD', nm.w[j], 'XX', fmt(stamp), lease)
       end
     end
