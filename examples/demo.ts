@@ -11,7 +11,16 @@ const REQUESTS = 300;
 const TOKENS = 6;
 const APP_RATE = 50;
 
-async function run(title: string, configured: boolean): Promise<void> {
+interface RunSummary {
+  throttled: number;
+  lost: number;
+  failed: number;
+  ratio: number;
+  maxPerWindow: number;
+  maxInFlight: number;
+}
+
+async function run(title: string, configured: boolean): Promise<RunSummary> {
   const emulator = await startEmulator({ vendor: 'clover', latencyMs: 30 });
   const store = new MemoryStore();
   let pauses = 0;
@@ -67,11 +76,31 @@ async function run(title: string, configured: boolean): Promise<void> {
   );
   if (!configured) console.log(`  learned app limits: ${JSON.stringify(learned)}`);
   await emulator.close();
+  return {
+    throttled: server.rejected429,
+    lost: REQUESTS - server.accepted,
+    failed,
+    ratio: seconds / idealSeconds,
+    maxPerWindow: server.maxInWindowPerApp,
+    maxInFlight: server.maxInFlightPerApp,
+  };
 }
 
 async function main(): Promise<void> {
-  await run('1. Limits configured (Clover: 50/s, 16/s per token, 10 and 5 in flight)', true);
-  await run('2. Nothing configured: the plugin learns the limits from the 429s', false);
+  const known = await run('1. Limits configured (Clover: 50/s, 16/s per token, 10 and 5 in flight)', true);
+  const learned = await run('2. Nothing configured: the plugin learns the limits from the 429s', false);
+
+  // The promise of part 1, judged by the server's own counts: no 429, nothing lost, never over a limit.
+  const kept = known.throttled === 0 && known.lost === 0 && known.failed === 0 && known.maxPerWindow <= APP_RATE && known.maxInFlight <= 10;
+  console.log('\nSummary (as the server counted)');
+  console.log(
+    `  limits configured:  ${known.throttled} 429s, ${known.lost} lost, at most ${known.maxPerWindow}/${APP_RATE} per second and ` +
+      `${known.maxInFlight}/10 in flight, ${known.ratio.toFixed(2)}x ideal: ${kept ? 'promise kept (0 429s)' : 'PROMISE BROKEN'}`,
+  );
+  console.log(
+    `  nothing configured: ${learned.throttled} 429s while learning, ${learned.lost} lost, ${learned.ratio.toFixed(2)}x ideal`,
+  );
+  if (!kept) process.exitCode = 1;
 }
 
 main().catch((error: unknown) => {

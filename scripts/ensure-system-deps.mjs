@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+// Runs before the tests: the suites start real servers and a real browser from the system's packages.
+// A missing one is installed when this machine can (root with apt-get, as on CI); otherwise we stop at
+// once with the one command to run, instead of failing later with a confusing error.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+/** Binary → Debian package. Override a binary's path with the environment variable named. */
+const NEEDED = [
+  { bin: process.env.REDIS_SERVER ?? 'redis-server', pkg: 'redis-server' },
+  { bin: process.env.CHROMIUM_PATH ?? 'chromium', pkg: 'chromium' },
+];
+
+function found(bin) {
+  if (bin.includes('/')) return existsSync(bin);
+  return spawnSync('sh', ['-c', `command -v "${bin}"`], { stdio: 'ignore' }).status === 0;
+}
+
+const missing = NEEDED.filter(({ bin }) => !found(bin));
+if (missing.length === 0) process.exit(0);
+
+const packages = missing.map(({ pkg }) => pkg);
+const command = `apt-get install -y ${packages.join(' ')}`;
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+if (!isRoot || !found('apt-get')) {
+  console.error(`The tests need ${packages.join(', ')}. Install ${packages.length > 1 ? 'them' : 'it'} and run npm test again:\n\n  sudo ${command}\n`);
+  process.exit(1);
+}
+
+console.error(`Installing ${packages.join(', ')} for the tests (${command}) ...`);
+try {
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  execFileSync('apt-get', ['update'], { stdio: ['ignore', 'ignore', 'inherit'], env });
+  execFileSync('apt-get', ['install', '-y', ...packages], { stdio: ['ignore', 'ignore', 'inherit'], env });
+} catch {
+  console.error(`Could not install ${packages.join(', ')}. Run this, then npm test again:\n\n  ${command}\n`);
+  process.exit(1);
+}
+const still = missing.filter(({ bin }) => !found(bin));
+if (still.length > 0) {
+  console.error(`Installed, yet not found: ${still.map(({ bin }) => bin).join(', ')}. Check PATH (or REDIS_SERVER / CHROMIUM_PATH).`);
+  process.exit(1);
+}
