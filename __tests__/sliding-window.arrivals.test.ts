@@ -1,9 +1,10 @@
 /**
  * The window log judged by arrivals, as a server counts them, not by our starts. A simulated link gives
- * every request a way in (start → arrival at the server) and a way back (arrival → answer); the log only
- * ever sees starts and answers. Under the arrival assumption (no request gets in faster, nor is answered
- * faster after arriving, than the fastest request did) no interval of the window's length may ever hold
- * more than N arrivals, however slow or uneven the ways in are.
+ * every request a delay on our side before it is written (connection set-up, a busy event loop), a way in
+ * (write → arrival at the server) and a way back (arrival → answer); the log only sees starts, writes (when
+ * the adapter can tell) and answers. Under the arrival assumption (here: the first request is the fastest
+ * on both ways) no interval of the window's length may ever hold more than N arrivals, however long
+ * requests are held on our side.
  */
 import fc from 'fast-check';
 import { SlidingWindowLog, type WindowEntry } from '../src/sliding-window';
@@ -11,24 +12,31 @@ import { SlidingWindowLog, type WindowEntry } from '../src/sliding-window';
 interface SimRequest {
   /** Ms after the previous request that this one is wanted. */
   gap: number;
-  /** Extra time on the way in (cold connection, stalled event loop, a browser's queue). */
+  /** Held on our side before it is written (cold connection, stalled event loop, a browser's queue). */
+  preWrite: number;
+  /** Extra time on the way in after the write. */
   extraIn: number;
   /** Extra time from arrival to answer (a slow server, a slow way back). */
   extraBack: number;
 }
 
+interface SimOptions {
+  baseIn: number;
+  baseBack: number;
+  /** The adapter tells when each request was written (Node's http adapter). */
+  evidence: boolean;
+}
+
 interface SimResult {
   arrivals: number[];
   starts: number[];
-  endedAt: number;
 }
 
-/**
- * Runs `requests` through one log, first come first served, with the fastest possible way in `baseIn` and
- * way back `baseBack`. Returns every arrival at the server.
- */
-function simulate(log: SlidingWindowLog, requests: SimRequest[], baseIn: number, baseBack: number): SimResult {
-  const answers: Array<{ at: number; entry: WindowEntry }> = [];
+type SimEvent = { at: number; entry: WindowEntry; kind: 'written' | 'answer'; preWrite: number };
+
+/** Runs `requests` through one log, first come first served. Returns every arrival at the server. */
+function simulate(log: SlidingWindowLog, requests: SimRequest[], options: SimOptions): SimResult {
+  const events: SimEvent[] = [];
   const arrivals: number[] = [];
   const starts: number[] = [];
   let now = 0;
@@ -36,11 +44,12 @@ function simulate(log: SlidingWindowLog, requests: SimRequest[], baseIn: number,
   let next = 0;
   const waiting: SimRequest[] = [];
   for (let guard = 0; guard < 100_000; guard++) {
-    // Answers due by now go first, then everything wanted by now joins the queue, then the queue starts.
-    answers.sort((a, b) => a.at - b.at);
-    while (answers.length > 0 && answers[0].at <= now) {
-      const { at, entry } = answers.shift()!;
-      log.settle(entry, at);
+    // Writes and answers due by now go first, then everything wanted by now queues, then the queue starts.
+    events.sort((a, b) => a.at - b.at);
+    while (events.length > 0 && events[0].at <= now) {
+      const { at, entry, kind, preWrite } = events.shift()!;
+      if (kind === 'written') log.written(entry, at);
+      else log.settle(entry, at, options.evidence ? preWrite : undefined);
     }
     while (next < requests.length && wantedAt + requests[next].gap <= now) {
       wantedAt += requests[next].gap;
@@ -55,15 +64,17 @@ function simulate(log: SlidingWindowLog, requests: SimRequest[], baseIn: number,
       }
       const request = waiting.shift()!;
       const entry = log.record(now);
-      const arrival = now + baseIn + request.extraIn;
+      const arrival = now + request.preWrite + options.baseIn + request.extraIn;
       starts.push(now);
       arrivals.push(arrival);
-      answers.push({ at: arrival + baseBack + request.extraBack, entry });
+      const answer = { at: arrival + options.baseBack + request.extraBack, entry, kind: 'answer' as const, preWrite: request.preWrite };
+      events.push(answer);
+      if (options.evidence) events.push({ ...answer, at: now + request.preWrite, kind: 'written' });
     }
-    if (waiting.length === 0 && next === requests.length && answers.length === 0) return { arrivals, starts, endedAt: now };
+    if (waiting.length === 0 && next === requests.length && events.length === 0) return { arrivals, starts };
     const nextWanted = next < requests.length ? wantedAt + requests[next].gap : Infinity;
-    const nextAnswer = answers.reduce((min, a) => Math.min(min, a.at), Infinity);
-    now = Math.min(wake, nextWanted, nextAnswer);
+    const nextEvent = events.reduce((min, e) => Math.min(min, e.at), Infinity);
+    now = Math.min(wake, nextWanted, nextEvent);
   }
   throw new Error('simulation did not finish');
 }
@@ -83,68 +94,93 @@ function maxInAnyWindow(times: number[], windowMs: number): number {
 const request = (windowMs: number) =>
   fc.record({
     gap: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: windowMs })),
-    extraIn: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 2 * windowMs })),
+    preWrite: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 2 * windowMs })),
+    extraIn: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: windowMs })),
     extraBack: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 2 * windowMs })),
   });
 
+const uniform = (count: number, timing: Partial<SimRequest> = {}): SimRequest[] =>
+  Array.from({ length: count }, () => ({ gap: 0, preWrite: 0, extraIn: 0, extraBack: 0, ...timing }));
+
 describe('SlidingWindowLog, judged by arrivals at the server', () => {
-  it('never lets N+1 arrive in one window when answers come faster than the window (any way-in delays)', () => {
+  it('never lets N+1 arrive in one window when answers come faster than the window, with or without write times', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 8 }),
         fc.integer({ min: 0, max: 30 }),
         fc.integer({ min: 0, max: 30 }),
+        fc.boolean(),
         fc
           .integer({ min: 50, max: 2000 })
           .chain((windowMs) => fc.tuple(fc.constant(windowMs), fc.array(request(windowMs), { minLength: 1, maxLength: 120 }))),
-        (limit, baseIn, baseBack, [windowMs, requests]) => {
-          // The first request is the fastest there will ever be (the assumption's reference request).
-          requests[0] = { ...requests[0], extraIn: 0, extraBack: 0 };
+        (limit, baseIn, baseBack, evidence, [windowMs, requests]) => {
+          // The first request is the fastest there will ever be on both ways (the assumption's reference).
+          requests[0] = { ...requests[0], preWrite: 0, extraIn: 0, extraBack: 0 };
           fc.pre(baseIn + baseBack < windowMs);
-          const { arrivals } = simulate(new SlidingWindowLog(limit, windowMs), requests, baseIn, baseBack);
+          const { arrivals } = simulate(new SlidingWindowLog(limit, windowMs), requests, { baseIn, baseBack, evidence });
           expect(arrivals).toHaveLength(requests.length);
           expect(maxInAnyWindow(arrivals, windowMs)).toBeLessThanOrEqual(limit);
         },
       ),
-      { numRuns: 300 },
+      { numRuns: 400 },
     );
   });
 
-  it('counts a request delayed longer than a tenth of the window on its way in (a 150 ms cold connection)', () => {
+  it('counts a request held 150 ms on our side (a cold connection) from its write, not from its start', () => {
     const log = new SlidingWindowLog(2, 1000);
-    // Two warm answers of 5 ms teach the fastest latency.
-    log.settle(log.record(0), 5);
-    log.settle(log.record(0), 5);
-    // At 1005 one request on a cold connection (arrives at 1155, answered at 1160), one warm (1005, 1010).
+    // Two warm answers: written at once, answered in 5 ms.
+    log.settle(log.record(0), 5, 0);
+    log.settle(log.record(0), 5, 0);
+    // At 1005 one request on a cold connection (written at 1155, answered at 1160), one warm (1005, 1010).
     expect(log.waitMs(1005)).toBe(0);
     const cold = log.record(1005);
-    log.settle(log.record(1005), 1010);
-    log.settle(cold, 1160);
-    // The cold one may have arrived as late as 1155: the next may start at 2155, not 2105 (the old cap).
+    log.settle(log.record(1005), 1010, 0);
+    log.settle(cold, 1160, 150);
+    // The cold one may have arrived as late as 1155 (answer less the fastest 5 ms): the next starts at 2155.
     expect(log.waitMs(2005)).toBe(150);
     expect(log.waitMs(2155)).toBe(0);
   });
 
-  it('runs a 2 s endpoint at the full rate of a 1 s window: requests on schedule are counted as arrived', () => {
+  it('without write times, stamps a slow answer at the answer while the spread exceeds the fastest round trip', () => {
+    const log = new SlidingWindowLog(2, 1000);
+    log.settle(log.record(0), 5);
+    log.settle(log.record(0), 5);
+    const cold = log.record(1005);
+    log.settle(log.record(1005), 1010);
+    log.settle(cold, 1160);
+    expect(log.waitMs(2005)).toBe(155);
+  });
+
+  it('runs a 2 s endpoint at the full rate of a 1 s window when writes are seen: requests on schedule count as arrived', () => {
     const limit = 10;
-    const requests = Array.from({ length: 300 }, () => ({ gap: 0, extraIn: 0, extraBack: 0 }));
-    const { arrivals, starts } = simulate(new SlidingWindowLog(limit, 1005), requests, 1, 2000);
+    const { arrivals, starts } = simulate(new SlidingWindowLog(limit, 1005), uniform(300), { baseIn: 1, baseBack: 2000, evidence: true });
     expect(maxInAnyWindow(arrivals, 1005)).toBeLessThanOrEqual(limit);
     // 300 at 10 per 1005 ms: ideal ≈ 29 windows; the first answers (2 s) are awaited once, then no more.
     const span = starts[starts.length - 1] - starts[0];
     expect(span).toBeLessThan(29 * 1005 + 2100);
   });
 
-  it('holds an overdue request in flight until its answer', () => {
+  it('without write times, a 2 s endpoint waits for answers (in flight holds its place)', () => {
+    const { arrivals, starts } = simulate(new SlidingWindowLog(10, 1005), uniform(100), { baseIn: 1, baseBack: 2000, evidence: false });
+    expect(maxInAnyWindow(arrivals, 1005)).toBeLessThanOrEqual(10);
+    expect(starts[starts.length - 1] - starts[0]).toBeGreaterThan(9 * 2000);
+  });
+
+  it('holds a written request in flight only until it is overdue, then until its answer', () => {
     const log = new SlidingWindowLog(1, 1000);
-    log.settle(log.record(0), 2000); // strict: stamped at its answer
+    log.settle(log.record(0), 2000, 0); // the first answer: no floor, stamped at its answer
     expect(log.waitMs(3000)).toBe(0);
     const slow = log.record(3000);
-    // On schedule (fastest 2000, excess 0) until 5000: counted as arrived at its start.
+    expect(log.waitMs(3500)).toBeUndefined(); // not written yet: it may arrive at any time
+    log.written(slow, 3000);
+    // Written, on schedule (fastest 2000, spread 0) until 5000: counted as arrived at its write.
     expect(log.waitMs(4000)).toBe(0);
     // Overdue after 5000: no bound until it is answered.
     expect(log.waitMs(5001)).toBeUndefined();
-    log.settle(slow, 5500);
-    expect(log.waitMs(5500)).toBe(0); // stamped 3000 + 500 over the fastest
+    log.settle(slow, 5500, 0);
+    // Answered 500 ms late: the spread is 500, the floor 1500; stamped 5500 - 1500 = 4000.
+    expect(log.waitMs(5500)).toBe(0);
+    expect(log.used(4999)).toBe(1);
+    expect(log.used(5000)).toBe(0);
   });
 });

@@ -96,20 +96,20 @@ describe('SlidingWindowLog', () => {
     expect(log.used(6000)).toBe(0);
   });
 
-  it('stamps a slow answer later by its latency above the fastest, so a cold connection cannot squeeze in N+1', () => {
+  it('stamps a slow answer no earlier than its answer while round trips vary that much (a cold connection)', () => {
     const log = new SlidingWindowLog(2, 1000);
-    // Two warm-up answers of 5 ms set the fastest latency once N answers are in.
+    // Two warm-up answers of 5 ms set the fastest round trip once N answers are in.
     log.settle(log.record(0), 5);
     log.settle(log.record(0), 5);
     // Then, when the window allows (1005), one answered in 35 ms (a cold connection: it may have reached
     // the server 30 ms late) ...
     expect(log.waitMs(1005)).toBe(0);
     log.settle(log.record(1005), 1040);
-    // ... and one in 5 ms.
+    // ... and one in 5 ms. The spread is now 30 ms, more than the fastest 5 ms: no floor, stamps at answers.
     log.settle(log.record(1005), 1010);
-    // The oldest of the last two is the slow one, stamped at 1005 + 30: the next may start at 2035, not 2005.
-    expect(log.waitMs(2005)).toBe(30);
-    expect(log.waitMs(2035)).toBe(0);
+    // The oldest of the last two is the slow one, stamped at its answer: the next may start at 2040.
+    expect(log.waitMs(2005)).toBe(35);
+    expect(log.waitMs(2040)).toBe(0);
   });
 
   it('marks a granted request that never went out at its start', () => {

@@ -15,6 +15,7 @@ import { observeQuota, onThrottled, urlForEvents } from './learn-from-response.j
 import type { RateGuardRequestOptions, ResolvedOptions } from './options.js';
 import { readHeader } from './parse-429.js';
 import { isPromise, type Scheduler, type WaitFailure, type WaitOptions } from './scheduler.js';
+import { sendWatch, type SendListener } from './send-evidence.js';
 import type { KeySpec, Lease, RateLimitStore } from './store.js';
 
 /** Marks a guard's adapter and holds the adapter it stands in front of. */
@@ -141,7 +142,7 @@ function isGuardAdapter(adapter: unknown): adapter is GuardAdapter {
  * One call through the guard, from its first acquire to its final answer. It is also the scheduler's
  * WaitOptions, so that a call costs one object however many times it waits.
  */
-class GuardedCall implements WaitOptions {
+class GuardedCall implements WaitOptions, SendListener {
   readonly seq = ++callSeq;
   replay = false;
   readonly deadlineAt: number;
@@ -152,6 +153,11 @@ class GuardedCall implements WaitOptions {
   private readonly startedAt: number;
   private attempts = 0;
   private lastError: unknown;
+  /** The attempt on the wire: its lease, grant time, and when it was written (Node http only). */
+  private onWire = false;
+  private lease: Lease;
+  private sentAt = 0;
+  private writtenAt: number | undefined;
 
   constructor(
     private readonly ctx: GuardContext,
@@ -180,7 +186,13 @@ class GuardedCall implements WaitOptions {
     const sentAt = ctx.store.clock.now();
     this.attempts++;
     ctx.counters.attempts++;
-    return this.adapter(config).then(
+    this.onWire = true;
+    this.lease = lease;
+    this.sentAt = sentAt;
+    this.writtenAt = undefined;
+    const watch = sendWatch();
+    const sending = watch ? watch.run(this, () => this.adapter(config)) : this.adapter(config);
+    return sending.then(
       (response) => this.answered(lease, sentAt, response, response, undefined),
       (error: unknown) => this.answered(lease, sentAt, (error as { response?: AxiosResponse } | null)?.response, undefined, error),
     );
@@ -198,6 +210,8 @@ class GuardedCall implements WaitOptions {
     error: unknown,
   ): AxiosResponse | Promise<AxiosResponse> {
     const { ctx, keys } = this;
+    const writtenAfterMs = this.writtenAt === undefined ? undefined : this.writtenAt - sentAt;
+    this.onWire = false;
     const throttled = answer !== undefined && ctx.options.throttleStatuses.has(answer.status);
     let observed: Promise<void> | undefined;
     try {
@@ -207,11 +221,19 @@ class GuardedCall implements WaitOptions {
       throw failure;
     }
     if (!throttled && !observed) {
-      void ctx.scheduler.release(keys, answer ? 'ok' : 'failed', lease);
+      void ctx.scheduler.release(keys, answer ? 'ok' : 'failed', lease, writtenAfterMs);
       if (response) return response;
       throw error;
     }
-    return this.slowPath(lease, sentAt, answer, response, error, throttled, observed);
+    return this.slowPath(lease, sentAt, answer, response, error, throttled, observed, writtenAfterMs);
+  }
+
+  /** SendListener: the attempt on the wire was handed to the operating system. */
+  requestWritten(): void {
+    if (!this.onWire) return; // answered or failed already
+    const now = this.ctx.store.clock.now();
+    this.writtenAt = now;
+    this.ctx.scheduler.written(this.keys, this.lease, now - this.sentAt);
   }
 
   /** A throttle, or an asynchronous store: the part that may wait. */
@@ -223,6 +245,7 @@ class GuardedCall implements WaitOptions {
     error: unknown,
     throttled: boolean,
     observed: Promise<void> | undefined,
+    writtenAfterMs: number | undefined,
   ): Promise<AxiosResponse> {
     const { ctx, config, keys } = this;
     const { options, scheduler, counters } = ctx;
@@ -233,7 +256,7 @@ class GuardedCall implements WaitOptions {
       // Pause the key before giving the slot back, or the release would wake a waiter into the 429.
       if (throttled && answer) pause = await onThrottled(ctx, config, keys, answer, sentAt, this.attempts);
     } finally {
-      void scheduler.release(keys, throttled ? 'throttled' : answer ? 'ok' : 'failed', lease);
+      void scheduler.release(keys, throttled ? 'throttled' : answer ? 'ok' : 'failed', lease, writtenAfterMs);
     }
     if (!pause) {
       if (response) return response;

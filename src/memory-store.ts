@@ -40,11 +40,21 @@ interface QuotaBudget {
 /** The window entries a grant recorded, per key: none, one per key's log, or several for several logs. */
 type MemoryLease = Array<WindowEntry | WindowEntry[] | undefined>;
 
-/** Stamps a released entry: by its answer's latency, or at its start if it never went out. */
-function settle(log: SlidingWindowLog | undefined, entry: WindowEntry, outcome: ReleaseOutcome, now: number): void {
+/**
+ * Stamps a released entry: at its start if it never went out; by its answer (and when it was written, if
+ * known) if it got one; at the failure otherwise (a request that failed has no answer to bound it by).
+ */
+function settle(log: SlidingWindowLog | undefined, entry: WindowEntry, outcome: ReleaseOutcome, now: number, writtenAfterMs: number | undefined): void {
   if (outcome === 'unused') entry.stamp = entry.start;
-  else if (log) log.settle(entry, now);
+  else if (log) log.settle(entry, now, outcome === 'failed' ? undefined : writtenAfterMs);
   else entry.stamp = now;
+}
+
+/** Calls `fn` on each window entry a lease recorded for key i. */
+function forEntries(lease: MemoryLease | undefined, i: number, fn: (entry: WindowEntry, log: number) => void): void {
+  const entries = lease?.[i];
+  if (Array.isArray(entries)) entries.forEach(fn);
+  else if (entries) fn(entries, 0);
 }
 
 /**
@@ -177,15 +187,20 @@ export class MemoryStore implements RateLimitStore {
     return { ok: true, lease };
   }
 
-  release(keys: readonly KeySpec[], outcome: ReleaseOutcome, lease: Lease): void {
-    const now = this.clock.now();
-    const recorded = lease as MemoryLease | undefined;
+  written(keys: readonly KeySpec[], lease: Lease, writtenAfterMs: number): void {
     for (let i = 0; i < keys.length; i++) {
       const record = this.records.get(keys[i].id);
       if (!record) continue;
-      const entries = recorded?.[i];
-      if (Array.isArray(entries)) entries.forEach((entry, j) => settle(record.logs[j], entry, outcome, now));
-      else if (entries) settle(record.logs[0], entries, outcome, now);
+      forEntries(lease as MemoryLease, i, (entry, j) => record.logs[j]?.written(entry, entry.start + writtenAfterMs));
+    }
+  }
+
+  release(keys: readonly KeySpec[], outcome: ReleaseOutcome, lease: Lease, writtenAfterMs?: number): void {
+    const now = this.clock.now();
+    for (let i = 0; i < keys.length; i++) {
+      const record = this.records.get(keys[i].id);
+      if (!record) continue;
+      forEntries(lease as MemoryLease, i, (entry, j) => settle(record.logs[j], entry, outcome, now, writtenAfterMs));
       if (outcome === 'ok') {
         record.strikes = 0;
         record.probing = false;

@@ -166,11 +166,17 @@ export class RedisStore implements RateLimitStore {
     );
   }
 
-  release(keys: readonly KeySpec[], outcome: ReleaseOutcome, lease: Lease): void | Promise<void> {
+  /** Only leases of the fallback store keep it: Redis is not told (it would cost a round trip per request). */
+  written(keys: readonly KeySpec[], lease: Lease, writtenAfterMs: number): void {
     const held = lease as StoreLease;
-    if (!held.shared) return this.local.release(keys, outcome, held.lease);
+    if (!held.shared) this.local.written(keys, held.lease, writtenAfterMs);
+  }
+
+  release(keys: readonly KeySpec[], outcome: ReleaseOutcome, lease: Lease, writtenAfterMs?: number): void | Promise<void> {
+    const held = lease as StoreLease;
+    if (!held.shared) return this.local.release(keys, outcome, held.lease, writtenAfterMs);
     this.renewer.delete(held.id);
-    const released = this.releaseShared(keys, outcome, held);
+    const released = this.releaseShared(keys, outcome, held, writtenAfterMs);
     // With Redis down, do not make waiters of this process wait for the call to fail: the lease expires.
     if (!this.availability.up) return;
     return released;
@@ -271,7 +277,7 @@ export class RedisStore implements RateLimitStore {
     return { ok: true, lease };
   }
 
-  private releaseShared(keys: readonly KeySpec[], outcome: ReleaseOutcome, lease: SharedLease): Promise<void> {
+  private releaseShared(keys: readonly KeySpec[], outcome: ReleaseOutcome, lease: SharedLease, writtenAfterMs?: number): Promise<void> {
     const args = [
       this.options.timeArg(),
       lease.id,
@@ -280,6 +286,7 @@ export class RedisStore implements RateLimitStore {
       String(this.options.idleTtlMs),
       String(this.options.leaseTtlMs),
       String(keys.length),
+      encodeNumber(writtenAfterMs),
     ];
     const redisKeys: string[] = [];
     for (const spec of keys) {

@@ -109,11 +109,25 @@ export class Scheduler {
     );
   }
 
+  /**
+   * The request of `lease` was handed to the operating system: a store that keeps it may now count the
+   * request as arrived before its answer (slow endpoints), so waiters on its keys look again.
+   */
+  written(keys: readonly KeySpec[], lease: Lease, writtenAfterMs: number): void {
+    if (!this.store.written) return;
+    try {
+      this.store.written(keys, lease, writtenAfterMs);
+    } catch {
+      return;
+    }
+    this.wake(keys);
+  }
+
   /** Gives the slots back and wakes whoever waits on those keys. */
-  release(keys: readonly KeySpec[], outcome: ReleaseOutcome, lease: Lease): void | Promise<void> {
+  release(keys: readonly KeySpec[], outcome: ReleaseOutcome, lease: Lease, writtenAfterMs?: number): void | Promise<void> {
     let result: void | Promise<void>;
     try {
-      result = this.store.release(keys, outcome, lease);
+      result = this.store.release(keys, outcome, lease, writtenAfterMs);
     } catch {
       result = undefined;
     }

@@ -7,30 +7,33 @@
  * interval of length W ever holds more than N, whatever window the server uses; and it admits exactly N
  * per W when saturated, so nothing of the quota is given away.
  *
- * "Old" is measured from when the request may have reached the server, on the server's count, not from
- * when it was handed to the adapter: a cold connection (TCP/TLS set-up), a stalled event loop or a
- * browser's own queue can hold a request for a long time after we let it go, and a request sent later on
- * a warm connection can overtake it. Each entry is stamped, once answered, at
+ * "Old" is measured from the latest moment the request may have reached the server, not from when it was
+ * let go: a cold connection (TCP/TLS set-up), a stalled event loop or a browser's own queue can hold a
+ * request long after that, and a request sent later on a warm connection overtakes it. A request admitted
+ * at `now` arrives at `now` or later, so an entry may be stamped at any time by which its request surely
+ * arrived. Its answer is one: nothing is answered before it arrives. Earlier than the answer by the
+ * *floor*: how long the way back (server and network) takes at least, which no request was faster than.
  *
- *   start + (its latency − the key's fastest latency)
+ * The floor comes from round trips measured from the best evidence of when a request left: when it was
+ * handed to the operating system if the adapter saw it (Node's http adapter, see send-evidence.ts), else
+ * when it was let go. It is the fastest round trip less the *spread* (the largest excess over the fastest
+ * among the last N to 2N answers): a request's way in and the way back of another differ from the
+ * fastest's by no more than round trips are seen to vary (the arrival assumption, README). Jitter and
+ * stalls widen the spread and so lower the floor; the first N answers, before anything is known, get no
+ * floor at all.
  *
- * with no cap: a request can have spent all of its extra time before it arrived. Against a request sent
- * later this is a bound, not a guess, if the time from a request's arrival to its answer is never shorter
- * than that of the fastest request, and no request gets to the server faster than the fastest did (what
- * the README calls the arrival assumption). Until N answers are in, the fastest is taken as 0 and every
- * stamp is the answer time itself: an answered request arrived no later than its answer.
- *
- * A request still in flight holds its place (stamp Infinity) until its answer, with one exception, for
- * endpoints slower than the window: while it is on schedule (in flight no longer than the fastest latency
- * plus the largest excess of recent answers), it is counted as having arrived within that excess, as
- * recent answers did. Without it a 2 s endpoint would run at half a 1 s limit; once a request is overdue,
- * it holds its place until answered again. Only the oldest entry is ever checked or evicted, so the
- * guarantee needs no order among stamps.
+ * A request in flight holds its place (stamp Infinity) until answered, with one exception, for endpoints
+ * slower than the window: a request known to be written and on schedule (written no longer ago than the
+ * fastest round trip plus the spread) is counted as arrived by the stamp that answer would give it. Without
+ * it a 2 s endpoint would run at half of a 1 s limit; once overdue, it holds its place until answered. Only
+ * the oldest entry is ever checked or evicted, so the guarantee needs no order among stamps.
  */
 export interface WindowEntry {
   readonly start: number;
   /** The latest the request may have reached the server; Infinity while it is in flight (see arrivalBound). */
   stamp: number;
+  /** When the request was handed to the operating system, if the adapter told; undefined otherwise. */
+  written: number | undefined;
 }
 
 /** The ring starts this small and doubles as needed, so a key with a limit of 100,000 costs nothing until used. */
@@ -40,10 +43,10 @@ export class SlidingWindowLog {
   private entries: WindowEntry[];
   private head = 0; // index of the oldest entry
   private size = 0;
-  /** Fastest answer seen; the first N answers assume 0 (nothing known about the link yet). */
+  /** Fastest round trip seen (from the write when known, else from the start). */
   private fastestMs = Infinity;
   private settledCount = 0;
-  /** Largest excess over the fastest latency among the last N answers and the N before (two buckets). */
+  /** The spread: largest excess over the fastest round trip among the last N to 2N answers (two buckets). */
   private excessNow = 0;
   private excessBefore = 0;
   private excessCount = 0;
@@ -75,13 +78,24 @@ export class SlidingWindowLog {
 
   /**
    * When the request of `entry` reached the server at the latest, as far as is known at `now`: its stamp
-   * once answered; while in flight and on schedule, its start plus the largest recent excess; else Infinity.
+   * once answered; while in flight, written and on schedule, its write plus the largest recent excess;
+   * else Infinity.
    */
   arrivalBound(entry: WindowEntry, now: number): number {
     if (entry.stamp !== Infinity) return entry.stamp;
-    if (this.settledCount < this.limitValue) return Infinity;
-    const excess = Math.max(this.excessNow, this.excessBefore);
-    return now - entry.start <= this.fastestMs + excess ? entry.start + excess : Infinity;
+    const { written } = entry;
+    if (written === undefined || this.settledCount < this.limitValue) return Infinity;
+    const onTime = this.fastestMs + this.spread();
+    return now - written <= onTime ? written + onTime - this.floor() : Infinity;
+  }
+
+  private spread(): number {
+    return Math.max(this.excessNow, this.excessBefore);
+  }
+
+  /** How long, at least, the way back takes (see above); 0 until N answers are in. */
+  private floor(): number {
+    return this.settledCount < this.limitValue ? 0 : Math.max(0, this.fastestMs - this.spread());
   }
 
   /**
@@ -102,7 +116,7 @@ export class SlidingWindowLog {
 
   /** Records a request starting at `now`. Call only when {@link waitMs} is 0. */
   record(now: number): WindowEntry {
-    const entry: WindowEntry = { start: now, stamp: Infinity };
+    const entry: WindowEntry = { start: now, stamp: Infinity, written: undefined };
     // Entries that have left the window can never matter again (an entry in flight that was admitted past
     // on its on-schedule bound included: the decision it allowed is taken). Others are kept even beyond the
     // newest N: after a limit shrinks, they count again if it grows back within the window.
@@ -124,13 +138,23 @@ export class SlidingWindowLog {
     for (let i = 0; i < Math.min(count, this.limitValue); i++) this.record(now).stamp = now;
   }
 
-  /** The request of `entry` got its answer at `now`: stamp the latest it may have arrived. */
-  settle(entry: WindowEntry, now: number): void {
-    const latency = Math.max(0, now - entry.start);
+  /** The request of `entry` was handed to the operating system at `at` (still in flight). */
+  written(entry: WindowEntry, at: number): void {
+    if (entry.stamp === Infinity) entry.written = Math.max(entry.start, at);
+  }
+
+  /**
+   * The request of `entry` got its answer at `now`: stamp the latest it may have arrived. `writtenAfterMs`:
+   * how long after its start it was handed to the operating system, if known.
+   */
+  settle(entry: WindowEntry, now: number, writtenAfterMs?: number): void {
+    const sinceStart = Math.max(0, now - entry.start);
+    const latency = writtenAfterMs === undefined ? sinceStart : sinceStart - Math.min(Math.max(0, writtenAfterMs), sinceStart);
     if (latency < this.fastestMs) this.fastestMs = latency;
-    const floor = this.settledCount++ < this.limitValue ? 0 : this.fastestMs;
-    entry.stamp = entry.start + latency - floor;
     this.noteExcess(latency - this.fastestMs);
+    // The floor before this answer counts: the first N answers get none.
+    entry.stamp = Math.max(entry.start, now - this.floor());
+    this.settledCount++;
   }
 
   /** Keeps the largest excess of the last N to 2N answers: old outliers age out, recent ones count. */

@@ -145,8 +145,19 @@ export interface RateLimitStore {
   readonly clock: Clock;
   /** Takes a start and an in-flight slot on every key at once, or none and says which key refused. */
   acquire(keys: readonly KeySpec[]): MaybePromise<AcquireResult>;
-  /** The request of a successful {@link acquire} was answered (or abandoned): gives back its slots. */
-  release(keys: readonly KeySpec[], outcome: ReleaseOutcome, lease: Lease): MaybePromise<void>;
+  /**
+   * The request of a successful {@link acquire} was answered (or abandoned): gives back its slots.
+   * `writtenAfterMs`: how long after the grant the request was handed to the operating system, when the
+   * adapter could tell (see send-evidence.ts); it lets the window count the request from nearer its real
+   * arrival. Without it the answer itself bounds the arrival.
+   */
+  release(keys: readonly KeySpec[], outcome: ReleaseOutcome, lease: Lease, writtenAfterMs?: number): MaybePromise<void>;
+  /**
+   * Optional: the request of `lease`, still in flight, was handed to the operating system `writtenAfterMs`
+   * after its grant. A store that keeps it may count a request on schedule as arrived before its answer
+   * (endpoints slower than the window); one that does not simply waits for the answer.
+   */
+  written?(keys: readonly KeySpec[], lease: Lease, writtenAfterMs: number): void;
   /**
    * Records a 429 on `key`, in one atomic step: counts it, adopts a limit the server named, and pauses the key
    * for the server's delay or the backoff (plus jitter); after the pause one probe request goes first.

@@ -119,9 +119,11 @@ async function runScenario(scenario: Scenario, seed: number, steps: number): Pro
         const held = inFlight.shift();
         if (!held) continue;
         const outcome = pick<ReleaseOutcome>(['ok', 'ok', 'failed', 'throttled']);
-        log.push(`${clock.now()} release ${outcome}`);
-        await memory.release(held.keys, outcome, held.memory);
-        await shared.release(held.keys, outcome, held.redis);
+        // Half the answers come with the time the request was written (Node's http adapter).
+        const writtenAfterMs = random() < 0.5 ? undefined : Math.round(random() * (clock.now() - held.grantedAt));
+        log.push(`${clock.now()} release ${outcome} written after ${writtenAfterMs}`);
+        await memory.release(held.keys, outcome, held.memory, writtenAfterMs);
+        await shared.release(held.keys, outcome, held.redis, writtenAfterMs);
       } else if (roll < 0.75) {
         const key = pick([client, ...tokens]);
         const report: ThrottleReport = {

@@ -8,9 +8,6 @@ function lua(value: number): string {
   return String(value);
 }
 
-/** Score offset of a window entry in flight (see below); epoch ms stay far below it. */
-export const IN_FLIGHT = 1e15;
-
 /**
  * The MemoryStore's rules in Lua, shared by every script (prepended to each). Each function names the
  * TypeScript it mirrors; keep the two in step (__tests__/redis/redis-store.differential.test.ts runs both
@@ -28,13 +25,12 @@ export const IN_FLIGHT = 1e15;
  *   N1/W1, N2/W2 limit and window (margin included) of log 1 and 2 as last checked
  *   br/bu/bs/bn quota budget remaining/until/spacing/next start (from observe) · tx keys expire at
  *
- * Times are ms on the Redis server's clock (TIME), plus a shift that only tests set. In a window log, an
- * entry in flight is scored IN_FLIGHT + its start: above every stamp (so counted in every window), and
- * its start known for SlidingWindowLog.arrivalBound.
+ * Times are ms on the Redis server's clock (TIME), plus a shift that only tests set. In a window log an
+ * entry in flight is scored inf: the store is not told when a request of another process was written, so
+ * it holds its place until answered (SlidingWindowLog.arrivalBound without a write).
  */
 export const LUA_RULES = `
 local INF = math.huge
-local IN_FLIGHT = ${lua(IN_FLIGHT)}
 local DEFAULT_WINDOW_MS = ${lua(DEFAULT_WINDOW_MS)}
 local AIMD_WINDOW, AIMD_THRESHOLD, AIMD_MAX = ${lua(INITIAL_AIMD.window)}, ${lua(INITIAL_AIMD.threshold)}, 1000
 
@@ -205,7 +201,7 @@ local function expire_leases(names, now)
   for i = 1, #gone, 2 do
     redis.call('ZREM', names.f, gone[i])
     for j = 1, 2 do
-      if (num(redis.call('ZSCORE', names.w[j], gone[i])) or -INF) >= IN_FLIGHT then
+      if redis.call('ZSCORE', names.w[j], gone[i]) == 'inf' then
         redis.call('ZADD', names.w[j], gone[i + 1], gone[i])
       end
     end
@@ -244,23 +240,12 @@ local function sync_logs(v, names, rates, margin, now)
   v.nl = #rates
 end
 
--- SlidingWindowLog.arrivalBound for the entry of log j scored score: an answered entry's stamp; one in
--- flight, its start plus the largest recent excess while on schedule, else INF.
-local function arrival_bound(v, j, n, score, now)
-  if score < IN_FLIGHT then return score end
-  if (v['n' .. j] or 0) < n then return INF end
-  local start = score - IN_FLIGHT
-  local excess = math.max(v['x' .. j] or 0, v['X' .. j] or 0)
-  if now - start <= (v['f' .. j] or INF) + excess then return start + excess end
-  return INF
-end
-
--- SlidingWindowLog.waitMs: admit while fewer than n entries are inside the window. An entry in flight and
--- overdue has no arrival bound yet: look again after poll ms (its holder may be another process, whose
+-- SlidingWindowLog.waitMs: admit while fewer than n entries are inside the window. An entry in flight has
+-- no arrival bound yet: look again after poll ms (its holder may be another process, whose
 -- release nobody here hears of). Entries are forgotten only when they are neither among the newest n (as
 -- the ring of the memory store keeps them, for a window that grows) nor inside the window (kept even after
 -- n shrank, so that a limit that shrinks and grows again cannot let more than n into one window).
-local function log_wait(v, j, key, n, w, now, poll)
+local function log_wait(key, n, w, now, poll)
   local cutoff = now - w
   local count = redis.call('ZCARD', key)
   if count > n then
@@ -277,31 +262,33 @@ local function log_wait(v, j, key, n, w, now, poll)
   if redis.call('ZCOUNT', key, '(' .. fmt(cutoff), '+inf') < n then return 0 end
   if n < 1 then return poll end
   local entry = redis.call('ZRANGE', key, count - n, count - n, 'WITHSCORES')
-  local stamp = arrival_bound(v, j, n, num(entry[2]), now)
+  local stamp = num(entry[2])
   if stamp == INF then return poll end
   local wait = stamp + w - now
   if wait > 0 then return wait end
   return 0
 end
 
--- SlidingWindowLog.settle: stamp the latest arrival, start + (latency - fastest), the fastest taken as 0
--- for the first n answers; and SlidingWindowLog.noteExcess.
-local function settle(v, j, n, start, now)
-  local latency = math.max(0, now - start)
+-- SlidingWindowLog.settle (with noteExcess and floor): the round trip from the write when the guard
+-- saw it (wrote = ms after the grant), else from the start; the stamp is the answer less the floor, the
+-- fastest round trip less the spread (largest excess of the last n to 2n answers), none for the first n.
+local function settle(v, j, n, start, now, wrote)
   local fk, nk, xk, Xk, kk = 'f' .. j, 'n' .. j, 'x' .. j, 'X' .. j, 'k' .. j
-  local fastest = v[fk] or INF
-  if latency < fastest then fastest = latency; v[fk] = latency end
-  local count = v[nk] or 0
-  v[nk] = count + 1
-  local floor = fastest
-  if count < n then floor = 0 end
-  local excess = latency - fastest
+  local since = math.max(0, now - start)
+  local latency = since
+  if wrote ~= nil then latency = since - math.min(math.max(0, wrote), since) end
+  if latency < (v[fk] or INF) then v[fk] = latency end
+  local excess = latency - v[fk]
   if excess > (v[xk] or 0) then v[xk] = excess end
   v[kk] = (v[kk] or 0) + 1
   if v[kk] >= math.max(1, n) then
     v[Xk] = v[xk] or 0; v[xk] = 0; v[kk] = 0
   end
-  return start + latency - floor
+  local count = v[nk] or 0
+  local floor = 0
+  if count >= n then floor = math.max(0, v[fk] - math.max(v[xk] or 0, v[Xk] or 0)) end
+  v[nk] = count + 1
+  return math.max(start, now - floor)
 end
 
 -- MemoryStore.budgetWait

@@ -53,7 +53,7 @@ for i = 1, n do
   if held > 0 then return refuse(i, 'rate', held) end
   sync_logs(v, nm, rates[i], specs[i].mg, now)
   for j = 1, v.nl do
-    local wait = log_wait(v, j, nm.w[j], v['N' .. j], v['W' .. j], now, poll)
+    local wait = log_wait(nm.w[j], v['N' .. j], v['W' .. j], now, poll)
     if wait ~= 0 then return refuse(i, 'rate', wait) end
   end
 end
@@ -63,7 +63,7 @@ for i = 1, n do
   redis.call('ZADD', nm.f, fmt(now + lease_ttl), lease)
   created(nm, nm.f)
   for j = 1, v.nl do
-    redis.call('ZADD', nm.w[j], fmt(IN_FLIGHT + now), lease)
+    redis.call('ZADD', nm.w[j], 'inf', lease)
     created(nm, nm.w[j])
   end
   v.lu = now
@@ -82,7 +82,8 @@ return { fmt(now), 1 }
 /**
  * MemoryStore.release: settles the lease's window entries, frees its slots, and on 'ok' resets the strikes,
  * ends the probe and lets AIMD grow.
- * ARGV: shift, lease id, outcome, start (server ms), idle ttl, lease ttl, key count, then the key ids.
+ * ARGV: shift, lease id, outcome, start (server ms), idle ttl, lease ttl, key count, written after
+ * (ms after the grant, '' = unknown), then the key ids.
  */
 export const RELEASE = new Script(
   'release',
@@ -90,9 +91,11 @@ export const RELEASE = new Script(
 local now = server_now(ARGV[1])
 local lease, outcome, start = ARGV[2], ARGV[3], tonumber(ARGV[4])
 local idle_ttl, lease_ttl, n = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+local wrote = num(ARGV[8])
+if outcome == 'failed' then wrote = nil end
 
 for i = 1, n do
-  local id = ARGV[7 + i]
+  local id = ARGV[8 + i]
   local nm = names_at((i - 1) * KEYS_PER_KEY)
   local rec = load(nm.h)
   if not rec.exists then
@@ -104,7 +107,7 @@ for i = 1, n do
       if redis.call('ZSCORE', nm.w[j], lease) then
         local stamp = now
         if outcome == 'unused' then stamp = start
-        elseif j <= logs then stamp = settle(v, j, v['N' .. j], start, now) end
+        elseif j <= logs then stamp = settle(v, j, v['N' .. j], start, now, wrote) end
         redis.call('ZADD', nm.w[j], 'XX', fmt(stamp), lease)
       end
     end
