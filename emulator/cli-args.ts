@@ -12,6 +12,8 @@ export const USAGE = `Usage: tsx emulator/cli.ts --vendor <clover|giponext|genes
   --no-penalty                  requests during a pause are not punished
   --latency-ms <ms>             hold each accepted response (default 0)
   --omit-retry-after-every <k>  drop Retry-After on every k-th 429 (0 = never)
+  --cors <origin|*>             answer pages of that origin (preflights are not counted)
+  --cors-hide-headers           with --cors, leave Retry-After and X-RateLimit-* out of Access-Control-Expose-Headers
   --help                        show this text
 
 Limits left out use the vendor's defaults; "none" removes one.`;
@@ -54,14 +56,19 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
       options.penalty = false;
       continue;
     }
+    if (arg === '--cors-hide-headers') {
+      options.corsExposeHeaders = false;
+      continue;
+    }
     const match = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
     if (!match) throw new TypeError(`Unexpected argument ${JSON.stringify(arg)}\n\n${USAGE}`);
     const flag = match[1];
-    const known = flag === 'vendor' || Object.hasOwn(NUMERIC, flag) || Object.hasOwn(LIMITS, flag);
+    const known = flag === 'vendor' || flag === 'cors' || Object.hasOwn(NUMERIC, flag) || Object.hasOwn(LIMITS, flag);
     if (!known) throw new TypeError(`Unknown option --${flag}\n\n${USAGE}`);
     const raw = match[2] ?? argv[++i];
     if (raw === undefined) throw new TypeError(`Missing value for --${flag}`);
     if (flag === 'vendor') options.vendor = raw as Vendor;
+    else if (flag === 'cors') options.cors = raw;
     else if (Object.hasOwn(NUMERIC, flag)) options[NUMERIC[flag]] = number(flag, raw);
     else options[LIMITS[flag]] = raw === 'none' ? null : number(flag, raw);
   }

@@ -19,6 +19,7 @@ function describeLimits(o: Readonly<ResolvedEmulatorOptions>): string {
     `penalty=${o.penalty}`,
     `latency=${o.latencyMs}ms`,
     `omitRetryAfterEvery=${o.omitRetryAfterEvery}`,
+    `cors=${o.cors === undefined ? 'off' : `${o.cors}${o.corsExposeHeaders ? '' : ' (headers hidden)'}`}`,
   ].join(' ');
 }
 

@@ -21,6 +21,8 @@ export const COMMON_DEFAULTS = {
   penalty: true,
   latencyMs: 0,
   port: 0, // any free port
+  cors: false,
+  corsExposeHeaders: true,
 } as const;
 
 const VENDORS = Object.keys(VENDOR_DEFAULTS) as Vendor[];
@@ -50,6 +52,14 @@ function limit(name: string, value: number | null | undefined, fallback: number 
   return integerAtLeast(name, value, 1);
 }
 
+/** `true` -> any origin (`*`), a string -> that origin, `false` -> CORS off. */
+function corsOrigin(value: boolean | string): string | undefined {
+  if (value === false) return undefined;
+  if (value === true) return '*';
+  if (typeof value === 'string' && (value === '*' || /^[a-z][a-z\d+.-]*:\/\/[^/\s]+$/i.test(value))) return value;
+  throw new TypeError(`Expected \`cors\` to be a boolean, "*" or an origin like "http://127.0.0.1:5173", got ${describe(value)}`);
+}
+
 export function normalizeOptions(options: EmulatorOptions): ResolvedEmulatorOptions {
   if (options === null || typeof options !== 'object') {
     throw new TypeError(`Expected options to be an object, got ${describe(options)}`);
@@ -65,6 +75,11 @@ export function normalizeOptions(options: EmulatorOptions): ResolvedEmulatorOpti
   }
   const port = integerAtLeast('port', options.port ?? COMMON_DEFAULTS.port, 0);
   if (port > 65535) throw new TypeError(`Expected \`port\` to be an integer from 0 to 65535, got ${port}`);
+  const cors = corsOrigin(options.cors ?? COMMON_DEFAULTS.cors);
+  const corsExposeHeaders = options.corsExposeHeaders ?? COMMON_DEFAULTS.corsExposeHeaders;
+  if (typeof corsExposeHeaders !== 'boolean') {
+    throw new TypeError(`Expected \`corsExposeHeaders\` to be a boolean, got ${describe(corsExposeHeaders)}`);
+  }
   const penalty = options.penalty ?? COMMON_DEFAULTS.penalty;
   if (typeof penalty !== 'boolean') {
     throw new TypeError(`Expected \`penalty\` to be a boolean, got ${describe(penalty)}`);
@@ -87,5 +102,7 @@ export function normalizeOptions(options: EmulatorOptions): ResolvedEmulatorOpti
       0,
     ),
     port,
+    cors,
+    corsExposeHeaders,
   };
 }

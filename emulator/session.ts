@@ -92,6 +92,11 @@ export class EmulatorSession {
     return { accepted: false, reply, leave };
   }
 
+  /** A CORS preflight was answered (never counted as a request or limited). */
+  preflight(): void {
+    this.recorder.preflight();
+  }
+
   stats(): EmulatorStats {
     return this.recorder.snapshot();
   }

@@ -32,6 +32,7 @@ interface KeyCounts {
  */
 export class StatsRecorder {
   private received = 0;
+  private preflights = 0;
   private accepted = 0;
   private rejected429 = 0;
   private arrivedDuringPause = 0;
@@ -58,6 +59,11 @@ export class StatsRecorder {
     this.counts(this.tokens, token);
     this.appInFlight.enter(app);
     this.tokenInFlight.enter(token);
+  }
+
+  /** A CORS preflight was answered: recorded only, it is no request of the API. */
+  preflight(): void {
+    this.preflights++;
   }
 
   /** The request's response ended, or its connection closed first. Call exactly once per arrival. */
@@ -101,6 +107,7 @@ export class StatsRecorder {
       Object.values(all).reduce((m, k) => Math.max(m, k[field]), 0);
     return {
       received: this.received,
+      preflights: this.preflights,
       accepted: this.accepted,
       rejected429: this.rejected429,
       arrivedDuringPause: this.arrivedDuringPause,

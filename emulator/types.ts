@@ -43,6 +43,18 @@ export interface EmulatorOptions {
   omitRetryAfterEvery?: number;
   /** TCP port on 127.0.0.1. @default 0 (a free port) */
   port?: number;
+  /**
+   * Answer pages of another origin: `true` allows any origin (`*`), a string allows that one origin
+   * (e.g. `http://127.0.0.1:5173`). Preflight OPTIONS requests are then answered 204 and are neither
+   * counted nor limited. @default false (no CORS headers; a browser on another origin gets nothing)
+   */
+  cors?: boolean | string;
+  /**
+   * With `cors`: list Retry-After and every rate-limit header in Access-Control-Expose-Headers, so that
+   * a page can read them. `false` plays a server that forgets to, whose 429s a page sees without them.
+   * @default true
+   */
+  corsExposeHeaders?: boolean;
 }
 
 /** Options after defaults are applied. `undefined` for a limit means "no limit". `port` is the bound port. */
@@ -58,6 +70,9 @@ export interface ResolvedEmulatorOptions {
   latencyMs: number;
   omitRetryAfterEvery: number;
   port: number;
+  /** The Access-Control-Allow-Origin value (an origin or `*`); undefined = CORS off. */
+  cors: string | undefined;
+  corsExposeHeaders: boolean;
 }
 
 export interface KeyStats {
@@ -87,8 +102,10 @@ export interface TimelineEntry {
 }
 
 export interface EmulatorStats {
-  /** Counted requests (everything except /__stats and /__reset). */
+  /** Counted requests (everything except /__stats, /__reset and CORS preflights). */
   received: number;
+  /** CORS preflight OPTIONS answered (only with the `cors` option); never counted or limited. */
+  preflights: number;
   accepted: number;
   rejected429: number;
   /** Requests that arrived while their app or token was paused (each request counted once). */

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { corsHeaders, isPreflight, preflightHeaders, type CorsPolicy } from './cors.js';
 import { echoBody, splitTarget } from './echo.js';
 import { appOf, tokenOf } from './identity.js';
 import { normalizeOptions } from './options.js';
@@ -25,9 +26,9 @@ function readBody(req: http.IncomingMessage): Promise<Buffer> {
   });
 }
 
-function send(res: http.ServerResponse, reply: Reply): void {
+function send(res: http.ServerResponse, reply: Reply, extra: Record<string, string>): void {
   const body = Buffer.from(reply.body, 'utf8');
-  res.writeHead(reply.status, { ...reply.headers, 'Content-Length': String(body.length) });
+  res.writeHead(reply.status, { ...reply.headers, ...extra, 'Content-Length': String(body.length) });
   res.end(body);
 }
 
@@ -42,6 +43,10 @@ function json(status: number, value: unknown, extra: Record<string, string> = {}
 /** Starts a rate-limiting HTTP server on 127.0.0.1 that answers like `options.vendor`. */
 export async function startEmulator(options: EmulatorOptions): Promise<RunningEmulator> {
   const resolved = normalizeOptions(options);
+  const cors: CorsPolicy | undefined =
+    resolved.cors === undefined ? undefined : { origin: resolved.cors, exposeHeaders: resolved.corsExposeHeaders };
+  // Added to every answer, control routes included, so a page can also read the stats.
+  const answerHeaders = corsHeaders(cors);
   let session = new EmulatorSession(resolved);
   // Held (latency) responses, so close() can cancel them and leave no timer behind.
   const held = new Set<NodeJS.Timeout>();
@@ -49,13 +54,25 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   const control = (req: http.IncomingMessage, res: http.ServerResponse, path: string): void => {
     readBody(req).then(
       () => {
-        if (path === STATS_PATH && req.method === 'GET') return send(res, json(200, session.stats()));
+        if (path === STATS_PATH && req.method === 'GET') return send(res, json(200, session.stats()), answerHeaders);
         if (path === RESET_PATH && req.method === 'POST') {
           session = new EmulatorSession(resolved);
-          return send(res, json(200, { ok: true }));
+          return send(res, json(200, { ok: true }), answerHeaders);
         }
         const allow = path === STATS_PATH ? 'GET' : 'POST';
-        send(res, json(405, { ok: false, message: `${path} accepts ${allow} only` }, { Allow: allow }));
+        send(res, json(405, { ok: false, message: `${path} accepts ${allow} only` }, { Allow: allow }), answerHeaders);
+      },
+      () => undefined, // the client went away
+    );
+  };
+
+  // A browser's question before a cross-origin request with credentials or custom headers: not an API call.
+  const preflight = (req: http.IncomingMessage, res: http.ServerResponse, policy: CorsPolicy): void => {
+    session.preflight();
+    readBody(req).then(
+      () => {
+        res.writeHead(204, preflightHeaders(policy));
+        res.end();
       },
       () => undefined, // the client went away
     );
@@ -64,6 +81,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   const handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const target = req.url ?? '/';
     const { path } = splitTarget(target);
+    if (cors && isPreflight(req.method, req.headers)) return preflight(req, res, cors);
     if (path === STATS_PATH || path === RESET_PATH) return control(req, res, path);
 
     // Decide at arrival (headers in); the body is still read in full before answering.
@@ -83,7 +101,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       (body) => {
         if (closed) return;
         if (!ticket.accepted) {
-          send(res, ticket.reply);
+          send(res, ticket.reply, answerHeaders);
           ticket.leave();
           return;
         }
@@ -91,7 +109,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
           if (timer !== undefined) held.delete(timer);
           timer = undefined;
           if (closed) return;
-          send(res, json(200, echoBody(req.method ?? 'GET', target, req.headers, body)));
+          send(res, json(200, echoBody(req.method ?? 'GET', target, req.headers, body)), answerHeaders);
           // Leave as soon as the response is handed over: the client cannot see it end before this.
           ticket.leave();
         };

@@ -16,6 +16,7 @@ import type { RateGuardRequestOptions, ResolvedOptions } from './options.js';
 import { readHeader } from './parse-429.js';
 import { isPromise, type Scheduler, type WaitFailure, type WaitOptions } from './scheduler.js';
 import { sendWatch, type SendListener } from './send-evidence.js';
+import { discardBody, isStreamBody, releaseWhenBodyRead } from './stream-release.js';
 import type { KeySpec, Lease, RateLimitStore } from './store.js';
 
 /** Marks a guard's adapter and holds the adapter it stands in front of. */
@@ -49,12 +50,6 @@ export interface GuardContext {
 }
 
 let callSeq = 0;
-
-function isStreamBody(data: unknown): boolean {
-  if (!data || typeof data !== 'object') return false;
-  if (typeof (data as { pipe?: unknown }).pipe === 'function') return true;
-  return typeof ReadableStream !== 'undefined' && data instanceof ReadableStream;
-}
 
 /** Token keys cached by the raw token (never exposed), so a busy token is not re-hashed per request. */
 const TOKEN_KEY_CACHE_SIZE = 1000;
@@ -221,6 +216,9 @@ class GuardedCall implements WaitOptions, SendListener {
       throw failure;
     }
     if (!throttled && !observed) {
+      if (response && isStreamBody(response.data)) {
+        return releaseWhenBodyRead(response, () => void ctx.scheduler.release(keys, 'ok', lease, writtenAfterMs));
+      }
       void ctx.scheduler.release(keys, answer ? 'ok' : 'failed', lease, writtenAfterMs);
       if (response) return response;
       throw error;
@@ -250,13 +248,18 @@ class GuardedCall implements WaitOptions, SendListener {
     const { ctx, config, keys } = this;
     const { options, scheduler, counters } = ctx;
     let pause: { pausedMs: number; key: KeySpec } | undefined;
+    let returning: AxiosResponse | undefined;
     // The slot goes back on every path, even if an asynchronous store fails below.
     try {
       if (observed) await observed;
       // Pause the key before giving the slot back, or the release would wake a waiter into the 429.
       if (throttled && answer) pause = await onThrottled(ctx, config, keys, answer, sentAt, this.attempts);
+      if (!pause && response && isStreamBody(response.data)) returning = response;
     } finally {
-      void scheduler.release(keys, throttled ? 'throttled' : answer ? 'ok' : 'failed', lease, writtenAfterMs);
+      const release = () => void scheduler.release(keys, throttled ? 'throttled' : answer ? 'ok' : 'failed', lease, writtenAfterMs);
+      // A streamed body handed to the caller keeps its slot until it has been read (see stream-release.ts).
+      if (returning) releaseWhenBodyRead(returning, release);
+      else release();
     }
     if (!pause) {
       if (response) return response;
@@ -278,6 +281,7 @@ class GuardedCall implements WaitOptions, SendListener {
       throw this.failed(new NotReplayableError('non-idempotent', this.details(pause.key.id)));
     }
     if (isStreamBody(config.data)) throw this.failed(new NotReplayableError('stream-body', this.details(pause.key.id)));
+    if (isStreamBody(answer?.data)) discardBody(answer?.data); // the 429's body: nobody will read it
     counters.replays++;
     this.replay = true;
     emit(options.hooks.onRetry, {

@@ -17,6 +17,8 @@ describe('normalizeOptions', () => {
       latencyMs: 0,
       omitRetryAfterEvery: 0,
       port: 0,
+      cors: undefined,
+      corsExposeHeaders: true,
     });
     expect(normalizeOptions({ vendor: 'giponext' })).toMatchObject({
       appRate: 50,
@@ -55,6 +57,19 @@ describe('normalizeOptions', () => {
     expect(() => normalizeOptions({ vendor: 'clover', retryAfterSec: 1.5 })).toThrow('retryAfterSec');
     expect(() => normalizeOptions({ vendor: 'clover', latencyMs: -1 })).toThrow('latencyMs');
     expect(() => normalizeOptions({ vendor: 'clover', port: 70000 })).toThrow('port');
+    expect(() => normalizeOptions({ vendor: 'clover', cors: 'localhost' })).toThrow(
+      'Expected `cors` to be a boolean, "*" or an origin like "http://127.0.0.1:5173", got "localhost"',
+    );
+    expect(() => normalizeOptions({ vendor: 'clover', corsExposeHeaders: 'no' as never })).toThrow('corsExposeHeaders');
+  });
+
+  it('turns cors true into any origin, keeps a given origin, and exposes headers unless told not to', () => {
+    expect(normalizeOptions({ vendor: 'clover', cors: true })).toMatchObject({ cors: '*', corsExposeHeaders: true });
+    expect(normalizeOptions({ vendor: 'clover', cors: 'http://127.0.0.1:5173', corsExposeHeaders: false })).toMatchObject({
+      cors: 'http://127.0.0.1:5173',
+      corsExposeHeaders: false,
+    });
+    expect(normalizeOptions({ vendor: 'clover', cors: false }).cors).toBeUndefined();
   });
 });
 
@@ -108,6 +123,10 @@ describe('parseCliArgs', () => {
       parseCliArgs(['--vendor', 'clover', '--port=8080', '--app-rate', 'none', '--window-ms', '250', '--no-penalty']),
     ).toEqual({ help: false, options: { vendor: 'clover', port: 8080, appRate: null, windowMs: 250, penalty: false } });
     expect(parseCliArgs(['--help'])).toEqual({ help: true });
+    expect(parseCliArgs(['--vendor', 'clover', '--cors', '*', '--cors-hide-headers'])).toEqual({
+      help: false,
+      options: { vendor: 'clover', cors: '*', corsExposeHeaders: false },
+    });
   });
 
   it('rejects unknown flags, missing values and a missing vendor', () => {
