@@ -26,4 +26,35 @@ describe('MemoryStore', () => {
     expect(store.throttle(key, { ...report, sentAt: 1, named: { requests: 16 } }).learned).toEqual({ requests: 15 });
     expect(store.throttle(key, { ...report, sentAt: 1, named: { requests: 10 } }).learned).toEqual({ requests: 10 });
   });
+
+  it('measures the link by answers the server processed: a 429 answered at once does not make 2 s answers look late', async () => {
+    const clock = new FakeClock();
+    const store = new MemoryStore({ clock });
+    const key = { id: 'k', level: 'client' as const, limits: { requests: 1, perMs: 1000 }, marginMs: 0 };
+    const grant = () => {
+      const result = store.acquire([key]);
+      if (!result.ok) throw new Error(`refused: ${JSON.stringify(result)}`);
+      return result.lease;
+    };
+    // A 2 s endpoint, written at once: the first answer has no floor, the second sets the fastest (2 s).
+    let lease = grant();
+    await clock.advance(2000);
+    store.release([key], 'ok', lease, 0);
+    await clock.advance(1000);
+    lease = grant();
+    await clock.advance(2000);
+    store.release([key], 'ok', lease, 0);
+    // A 429 answered within 1 ms.
+    await clock.advance(1000);
+    lease = grant();
+    await clock.advance(1);
+    store.release([key], 'throttled', lease, 0);
+    // The next one, written at once and on schedule, counts as arrived at its write: the one after it may
+    // start a window later, not a window after its 2 s answer.
+    await clock.advance(1000);
+    lease = grant();
+    store.written([key], lease, 0);
+    await clock.advance(1000);
+    expect(store.acquire([key]).ok).toBe(true);
+  });
 });

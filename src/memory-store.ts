@@ -41,13 +41,15 @@ interface QuotaBudget {
 type MemoryLease = Array<WindowEntry | WindowEntry[] | undefined>;
 
 /**
- * Stamps a released entry: at its start if it never went out; by its answer (and when it was written, if
- * known) if it got one; at the failure otherwise (a request that failed has no answer to bound it by).
+ * Stamps a released entry: at its start if it never went out; by its answer and the link's round trips if
+ * the server processed it; at the answer itself otherwise. A 429 is answered without the work a request
+ * gets (often within a ms), and a failure has no answer: neither tells how long the way back takes, and
+ * letting them set the fastest round trip would make every real answer look late.
  */
 function settle(log: SlidingWindowLog | undefined, entry: WindowEntry, outcome: ReleaseOutcome, now: number, writtenAfterMs: number | undefined): void {
   if (outcome === 'unused') entry.stamp = entry.start;
-  else if (log) log.settle(entry, now, outcome === 'failed' ? undefined : writtenAfterMs);
-  else entry.stamp = now;
+  else if (log && outcome === 'ok') log.settle(entry, now, writtenAfterMs);
+  else entry.stamp = Math.max(entry.start, now);
 }
 
 /** Calls `fn` on each window entry a lease recorded for key i. */

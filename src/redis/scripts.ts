@@ -92,7 +92,6 @@ local now = server_now(ARGV[1])
 local lease, outcome, start = ARGV[2], ARGV[3], tonumber(ARGV[4])
 local idle_ttl, lease_ttl, n = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local wrote = num(ARGV[8])
-if outcome == 'failed' then wrote = nil end
 
 for i = 1, n do
   local id = ARGV[8 + i]
@@ -105,9 +104,10 @@ for i = 1, n do
     local logs = v.nl or 0
     for j = 1, 2 do
       if redis.call('ZSCORE', nm.w[j], lease) then
-        local stamp = now
+        -- MemoryStore's settle: only answers the server processed ('ok') measure the link
+        local stamp = math.max(start, now)
         if outcome == 'unused' then stamp = start
-        elseif j <= logs then stamp = settle(v, j, v['N' .. j], start, now, wrote) end
+        elseif outcome == 'ok' and j <= logs then stamp = settle(v, j, v['N' .. j], start, now, wrote) end
         redis.call('ZADD', nm.w[j], 'XX', fmt(stamp), lease)
       end
     end
