@@ -1,5 +1,5 @@
 import type { EmulatorOptions } from '../emulator';
-import type { KnownLimits, ServerLimits } from './types';
+import type { KnownLimits, LinkDelay, ServerLimits } from './types';
 
 /**
  * Clover's limits, scaled so that the whole bench runs in a few minutes: 50 requests per second and 10 in
@@ -15,15 +15,20 @@ export const SERVER: ServerLimits = {
 };
 
 /** A fresh emulator is started with these for every contender × workload. */
-export function emulatorOptions(): EmulatorOptions {
-  return { vendor: 'clover', ...SERVER };
+export function emulatorOptions(server: ServerLimits = SERVER): EmulatorOptions {
+  return { vendor: 'clover', ...server };
+}
+
+/** Exactly what `server` enforces, as a client library is told it. */
+export function knownLimits(server: ServerLimits): KnownLimits {
+  return {
+    app: { requests: server.appRate, perMs: server.windowMs, concurrent: server.appConcurrent },
+    token: { requests: server.tokenRate, perMs: server.windowMs, concurrent: server.tokenConcurrent },
+  };
 }
 
 /** The limits handed to contenders in the "limits known" workloads: exactly what the server enforces. */
-export const KNOWN: KnownLimits = {
-  app: { requests: SERVER.appRate, perMs: SERVER.windowMs, concurrent: SERVER.appConcurrent },
-  token: { requests: SERVER.tokenRate, perMs: SERVER.windowMs, concurrent: SERVER.tokenConcurrent },
-};
+export const KNOWN: KnownLimits = knownLimits(SERVER);
 
 /** Requests per workload, all fired at once. */
 export const REQUESTS = 300;
@@ -54,4 +59,34 @@ export const TARGETS = {
   overheadRatio: 1.05,
   /** After eviction, the heap may keep at most this share of what 100,000 idle tokens added. */
   evictedHeapShare: 0.1,
+} as const;
+
+/**
+ * The pacing section (bench/pacing.ts): axios-rate-guard alone, limits known and equal to the server's, on
+ * three links. Every workload runs PACING.runs times against a fresh emulator; the median is judged.
+ */
+export const PACING = {
+  runs: 3,
+  /** Access tokens of the app in every pacing workload; request i uses token i % tokens. */
+  tokens: 3,
+  /** Burst: Clover's four limits on loopback, 25 ms latency. */
+  burst: { requests: 300, server: { ...SERVER, latencyMs: 25 } satisfies ServerLimits },
+  /**
+   * Long round trip and slow endpoint: Clover's rates; concurrency limits high enough not to bind (at 48
+   * per s and 2 s per answer, about 96 of the app and 32 of a token are in flight).
+   */
+  sustained: {
+    requests: 900,
+    server: { windowMs: 1000, appRate: 50, tokenRate: 16, appConcurrent: 100, tokenConcurrent: 50, latencyMs: 25 } satisfies ServerLimits,
+  },
+  /** A 300 ms round trip: 150 ms each way through the delay proxy. */
+  longRoundTrip: { upstreamDelayMs: 150, downstreamDelayMs: 150 } satisfies LinkDelay,
+  /** The slow endpoint: the server takes this long to answer each request. */
+  slowLatencyMs: 2000,
+  targets: {
+    /** Burst: completion time over the ideal, at most. */
+    burstIdealRatio: 1.05,
+    /** Long round trip and slow endpoint: sustained accepted rate over the rate the limits allow, at least. */
+    sustainedShare: 0.9,
+  },
 } as const;

@@ -1,26 +1,40 @@
 import { setMaxListeners } from 'node:events';
-import { startEmulator } from '../emulator';
-import { CLIENT_ID, KNOWN, emulatorOptions } from './config';
+import { startDelayProxy, startEmulator } from '../emulator';
+import { CLIENT_ID, KNOWN, SERVER, emulatorOptions } from './config';
 import { bodyIntact, classify, describeError, runMetrics, runTimeline, type ClientSide } from './metrics';
-import type { ClientOutcome, Contender, IdealTime, RunResult, Workload } from './types';
+import type { ClientOutcome, Contender, IdealTime, KnownLimits, LinkDelay, RunResult, ServerLimits, Workload } from './types';
+
+/** The server a run is measured against and the link to it. */
+export interface RunSetup {
+  server: ServerLimits;
+  /** Handed to the contender when the workload's limits are known. */
+  known: KnownLimits;
+  /** A delay proxy between client and server; undefined: straight to the server on loopback. */
+  delay?: LinkDelay;
+}
+
+/** The contender comparison: the bench's Clover server on loopback. */
+const DEFAULT_SETUP: RunSetup = { server: SERVER, known: KNOWN };
 
 /**
- * Runs one workload through one contender against a fresh emulator: fires every request at once, waits
- * until all settle or `capMs` passes (then aborts what is left and counts it lost), and reads the server's
- * statistics before anything is torn down.
+ * Runs one workload through one contender against a fresh emulator (behind a fresh delay proxy if the setup
+ * has one): fires every request at once, waits until all settle or `capMs` passes (then aborts what is left
+ * and counts it lost), and reads the server's statistics before anything is torn down.
  */
 export async function runOne(
   contender: Contender,
   workload: Workload,
   ideal: IdealTime,
   capMs: number,
+  setup: RunSetup = DEFAULT_SETUP,
 ): Promise<RunResult> {
-  const emulator = await startEmulator(emulatorOptions());
+  const emulator = await startEmulator(emulatorOptions(setup.server));
+  const proxy = setup.delay && (await startDelayProxy({ targetPort: emulator.port, ...setup.delay }));
   const client = contender.create({
-    baseURL: emulator.url,
+    baseURL: proxy?.url ?? emulator.url,
     clientId: CLIENT_ID,
     instances: workload.instances,
-    limits: workload.limitsKnown ? KNOWN : undefined,
+    limits: workload.limitsKnown ? setup.known : undefined,
   });
   const controller = new AbortController();
   setMaxListeners(0, controller.signal); // one signal for the whole burst: hundreds of listeners are expected
@@ -61,11 +75,12 @@ export async function runOne(
 
   controller.abort();
   await client.close();
+  await proxy?.close();
   await emulator.close();
   return {
     workload: workload.id,
     contender: contender.id,
     metrics: runMetrics(workload.requests, stats, clientSide, ideal),
-    timeline: runTimeline(stats),
+    timeline: runTimeline(stats, setup.server.windowMs),
   };
 }

@@ -2,7 +2,7 @@ import { isAxiosError, isCancel, type AxiosResponse } from 'axios';
 import type { EchoBody, EmulatorStats, TimelineEntry } from '../emulator';
 import { isRateLimitError } from '../src';
 import { ON_THE_WIRE_MS } from './config';
-import type { BenchRequest, ClientOutcome, IdealTime, RunMetrics, RunTimeline } from './types';
+import type { BenchRequest, ClientOutcome, IdealTime, Rejection, RunMetrics, RunTimeline } from './types';
 
 /** How a request ended, as its caller saw it. */
 export function classify(error: unknown): ClientOutcome {
@@ -95,10 +95,70 @@ export function runMetrics(
   };
 }
 
-/** Arrival times of accepted requests and of 429s, for the chart. */
-export function runTimeline(stats: EmulatorStats): RunTimeline {
+/**
+ * Every 429 of the timeline (in arrival order), with the accepted arrivals of its app and its token in the
+ * server window before it: enough to tell a rate 429 sent one request too early from a penalty or a
+ * concurrency 429.
+ */
+export function rejections(timeline: readonly TimelineEntry[], windowMs: number): Rejection[] {
+  const out: Rejection[] = [];
+  timeline.forEach((entry, index) => {
+    if (entry.status !== 429) return;
+    let appInWindow = 0;
+    let tokenInWindow = 0;
+    for (let i = index - 1; i >= 0 && timeline[i].t > entry.t - windowMs; i--) {
+      const earlier = timeline[i];
+      if (earlier.status === 429 || earlier.app !== entry.app) continue;
+      appInWindow++;
+      if (earlier.token === entry.token) tokenInWindow++;
+    }
+    out.push({ t: entry.t, limit: entry.limit, token: entry.token, duringPause: entry.duringPause, appInWindow, tokenInWindow });
+  });
+  return out;
+}
+
+/** Arrival times of accepted requests and of 429s, for the chart, and every 429 in detail. */
+export function runTimeline(stats: EmulatorStats, windowMs: number): RunTimeline {
   const accepted: number[] = [];
   const throttled: number[] = [];
   for (const entry of stats.timeline) (entry.status === 429 ? throttled : accepted).push(entry.t);
-  return { accepted, throttled };
+  return { accepted, throttled, rejections: rejections(stats.timeline, windowMs) };
+}
+
+/** Accepted requests per second at the server once a run is saturated (see sustainedRate). */
+export interface SustainedRate {
+  /** Accepted arrivals per second over whole windows from the end of the warm-up. */
+  perSecond: number;
+  /** The measured span, ms since the burst: from the end of the warm-up, whole windows only. */
+  fromMs: number;
+  toMs: number;
+  /** Accepted arrivals in [fromMs, toMs). */
+  accepted: number;
+  /** The same count taken up to and including the last arrival, over (fromMs, last arrival]. */
+  toLastArrivalPerSecond: number;
+}
+
+/**
+ * Accepted requests per second at the server over the saturated part of a run: from the end of the warm-up
+ * (first accepted arrival + `warmUpMs`, by default one window: the first window is spent before the client
+ * has heard back from the server) to the last accepted arrival, counted over whole windows only. A client
+ * at the limit sends one window's quota at a time, in bursts; a span ending on the last arrival would count
+ * that last burst without the window it opens, and read above the limit.
+ */
+export function sustainedRate(accepted: readonly number[], windowMs: number, warmUpMs = windowMs): SustainedRate {
+  if (accepted.length === 0) return { perSecond: 0, fromMs: 0, toMs: 0, accepted: 0, toLastArrivalPerSecond: 0 };
+  const sorted = [...accepted].sort((a, b) => a - b);
+  const fromMs = sorted[0] + warmUpMs;
+  const lastMs = sorted[sorted.length - 1];
+  const windows = Math.floor((lastMs - fromMs) / windowMs);
+  const toMs = fromMs + windows * windowMs;
+  const inSpan = sorted.filter((t) => t >= fromMs && t < toMs).length;
+  const toLast = sorted.filter((t) => t > fromMs).length;
+  return {
+    perSecond: windows > 0 ? (inSpan * 1000) / (toMs - fromMs) : 0,
+    fromMs,
+    toMs,
+    accepted: inSpan,
+    toLastArrivalPerSecond: lastMs > fromMs ? (toLast * 1000) / (lastMs - fromMs) : 0,
+  };
 }

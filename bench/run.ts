@@ -1,26 +1,46 @@
 /**
  * npm run bench: the same workloads through axios-rate-guard and the usual alternatives against the vendor
- * emulator, then overhead and scale in clean child processes; writes bench/results/ and prints PASS/FAIL
- * for the plugin's targets. See bench/README.md.
+ * emulator, axios-rate-guard's pacing section, then overhead and scale in clean child processes; writes
+ * bench/results/ and prints PASS/FAIL for the plugin's targets. See bench/README.md.
+ *
+ * npm run bench -- --only pacing: the pacing section alone (writes bench/results/pacing.md only).
  */
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
-import { BIN_MS, CAP_IDEAL_MULTIPLE, CLIENT_ID, MAX_RETRIES, REQUESTS, SERVER, TOKENS } from './config';
+import { parseArgs } from 'node:util';
+import { BIN_MS, CAP_IDEAL_MULTIPLE, CLIENT_ID, MAX_RETRIES, PACING, REQUESTS, SERVER, TOKENS } from './config';
 import { children } from './children';
 import { compilePlugin } from './compiled-plugin';
 import { contenders } from './contenders';
+import { axiosRateGuard } from './contenders/rate-guard';
 import { runOne } from './execute';
 import { idealTime } from './ideal';
+import { runPacing, type PacingResult } from './pacing';
 import { latestDocument, overheadTable, scaleTables, targetLines, workloadSection, workloadTable, type WorkloadSection } from './report/markdown';
-import { machine } from './report/machine';
+import { machine, type Machine } from './report/machine';
 import { seconds } from './report/format';
+import { loadText, pacingDocument, pacingProgressLine, pacingRejectionLines, pacingRunsTable, pacingSummaryTable } from './report/pacing';
 import { renderChart, type ChartSeries } from './report/svg';
-import { checkTargets } from './targets';
+import { checkPacingTargets, checkTargets, type TargetCheck } from './targets';
 import type { Contender, RunResult } from './types';
 import { warmUp } from './warm-up';
-import { requestsPerToken, workloads } from './workloads';
+import { pacingWorkloads, requestsPerToken, workloads } from './workloads';
 
 const RESULTS = path.join(__dirname, 'results');
+
+/** Sections `--only` can pick; without it, everything runs. */
+const SECTIONS = ['pacing'] as const;
+type Section = (typeof SECTIONS)[number];
+
+function commandLine(): { only: Section | undefined } {
+  const { values } = parseArgs({ options: { only: { type: 'string' } } });
+  const only = values.only;
+  if (only !== undefined && !(SECTIONS as readonly string[]).includes(only)) {
+    throw new TypeError(`Expected \`--only\` to be one of ${SECTIONS.join(', ')}, got "${only}"`);
+  }
+  return { only: only as Section | undefined };
+}
 
 const COLORS: Record<string, string> = {
   'rate-guard': '#1f77b4',
@@ -55,10 +75,47 @@ function chartSeries(contender: Contender, result: RunResult): ChartSeries {
   };
 }
 
+interface PacingOutcome {
+  results: PacingResult[];
+  checks: TargetCheck[];
+}
+
+/** The pacing section: runs it, prints its tables and writes bench/results/pacing.md. */
+async function pacing(host: Machine): Promise<PacingOutcome> {
+  const started = performance.now();
+  const loadBefore = os.loadavg();
+  console.log(`\npacing: axios-rate-guard alone, limits known and equal to the server's, ${PACING.runs} runs per workload`);
+  const results: PacingResult[] = [];
+  for (const workload of pacingWorkloads()) {
+    console.log(`${workload.id}: ${workload.title}`);
+    results.push(await runPacing(workload, (run, index) => console.log(pacingProgressLine(workload, run, index))));
+  }
+  const load = { before: loadBefore, after: os.loadavg() };
+  const checks = checkPacingTargets(results);
+  const rejections = pacingRejectionLines(results);
+  console.log(`  ${loadText(load, host.cores)}`);
+  console.log(`\nPacing\n${pacingSummaryTable(results)}\n\n${pacingRunsTable(results)}`);
+  console.log(rejections.length > 0 ? `\n429s the server sent:\n${rejections.join('\n')}` : '\nThe server sent no 429 in any pacing run.');
+  await fs.mkdir(RESULTS, { recursive: true });
+  await fs.writeFile(path.join(RESULTS, 'pacing.md'), pacingDocument(host, results, checks, performance.now() - started, load));
+  return { results, checks };
+}
+
+/** `--only pacing`: warm axios-rate-guard up, run the pacing section, leave latest.* as the last full run wrote them. */
+async function pacingOnly(host: Machine): Promise<void> {
+  console.log('\nwarm-up (axios-rate-guard, 40 requests, no limits)…');
+  await warmUp([axiosRateGuard]);
+  const { checks } = await pacing(host);
+  console.log(`\nTargets for axios-rate-guard (pacing)\n${targetLines(checks).join('\n')}`);
+  console.log(`\nWrote ${path.relative(process.cwd(), RESULTS)}/pacing.md`);
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
+  const { only } = commandLine();
   const host = machine();
   console.log(`axios-rate-guard bench · ${host.cpu}, ${host.cores} cores · Node ${host.node} · ${host.date}`);
+  if (only === 'pacing') return pacingOnly(host);
   const settings = [
     `Server: vendor emulator (Clover rules, penalty on) with ${SERVER.appRate} requests per ${SERVER.windowMs} ms and ${SERVER.appConcurrent} in flight per app, ` +
       `${SERVER.tokenRate} per ${SERVER.windowMs} ms and ${SERVER.tokenConcurrent} in flight per token, ${SERVER.latencyMs} ms latency; Retry-After: 1.`,
@@ -86,6 +143,8 @@ async function main(): Promise<void> {
     sections.push({ workload, ideal, results, svgFile: `${workload.id}.svg` });
   }
 
+  const paced = await pacing(host);
+
   console.log('\ncompiling src/ as published (tsconfig.build.cjs.json) for overhead and scale…');
   const compiled = await compilePlugin().catch((error: unknown) => {
     console.log(`  could not compile, measuring src/ through tsx instead: ${(error as Error).message}`);
@@ -96,12 +155,15 @@ async function main(): Promise<void> {
   const overhead = await children.overhead(compiled?.entry);
   console.log('scale (child process)…');
   const scale = await children.scale(compiled?.entry);
-  const checks = checkTargets(
-    sections.map((s) => s.workload),
-    runs,
-    overhead,
-    scale,
-  );
+  const checks = [
+    ...checkTargets(
+      sections.map((s) => s.workload),
+      runs,
+      overhead,
+      scale,
+    ),
+    ...paced.checks,
+  ];
   const capMs = CAP_IDEAL_MULTIPLE * (sections[0]?.ideal.ms ?? 0);
 
   await fs.mkdir(RESULTS, { recursive: true });
@@ -120,11 +182,26 @@ async function main(): Promise<void> {
   const durationMs = performance.now() - started;
   await fs.writeFile(
     path.join(RESULTS, 'latest.md'),
-    latestDocument({ machine: host, settings, sections, contenders, capMs, overhead, scale, checks, durationMs }),
+    latestDocument({ machine: host, settings, sections, contenders, capMs, overhead, scale, checks, pacing: paced.results, durationMs }),
   );
   await fs.writeFile(
     path.join(RESULTS, 'latest.json'),
-    `${JSON.stringify({ machine: host, runs: runs.map(({ workload, contender, metrics }) => ({ workload, contender, metrics })), overhead, scale, checks }, null, 2)}\n`,
+    `${JSON.stringify(
+      {
+        machine: host,
+        runs: runs.map(({ workload, contender, metrics }) => ({ workload, contender, metrics })),
+        pacing: paced.results.map(({ workload, runs: pacedRuns, ...summary }) => ({
+          workload: { id: workload.id, title: workload.title, server: workload.server, delay: workload.delay, tokens: workload.tokens, target: workload.target },
+          ...summary,
+          runs: pacedRuns,
+        })),
+        overhead,
+        scale,
+        checks,
+      },
+      null,
+      2,
+    )}\n`,
   );
 
   for (const section of sections) {
@@ -132,7 +209,7 @@ async function main(): Promise<void> {
   }
   console.log(`\nOverhead\n${overheadTable(overhead)}\n\nScale\n${scaleTables(scale)}`);
   console.log(`\nTargets for axios-rate-guard\n${targetLines(checks).join('\n')}`);
-  console.log(`\nWrote ${path.relative(process.cwd(), RESULTS)}/latest.md, latest.json, <workload>.md and <workload>.svg · ${seconds(durationMs)}`);
+  console.log(`\nWrote ${path.relative(process.cwd(), RESULTS)}/latest.md, latest.json, pacing.md, <workload>.md and <workload>.svg · ${seconds(durationMs)}`);
 }
 
 main().then(

@@ -1,5 +1,6 @@
 import { TARGETS } from './config';
 import type { OverheadResult } from './overhead';
+import type { PacingResult } from './pacing';
 import type { ScaleResult } from './scale';
 import type { RunResult, Workload } from './types';
 import { bytes } from './report/format';
@@ -79,4 +80,30 @@ export function checkTargets(
         `above baseline after eviction (limit ${TARGETS.evictedHeapShare * 100} % of held), ${tokens.keysAfterEviction} keys left`,
     },
   ];
+}
+
+/**
+ * The pacing section's promises: each workload's median within its target (and nothing lost in any run),
+ * and no 429 in any run, limits being known.
+ */
+export function checkPacingTargets(results: readonly PacingResult[]): TargetCheck[] {
+  const values = (r: PacingResult, show: (v: number) => string): string =>
+    `${r.runs.map((run) => show(run.value)).join(', ')} → median ${show(r.median)}` +
+    (r.runs.some((run) => run.metrics.lost > 0 || run.metrics.timedOut) ? ' (requests lost)' : '');
+  const checks = results.map((r): TargetCheck => {
+    const t = r.workload.target;
+    return t.measure === 'ideal-ratio'
+      ? { target: `${r.workload.id}: completion within ${t.max}× ideal (median of ${r.runs.length})`, pass: r.pass, detail: values(r, (v) => `${v.toFixed(3)}×`) }
+      : {
+          target: `${r.workload.id}: sustained rate at least ${t.min * 100} % of ${r.allowedPerSecond}/s (median of ${r.runs.length})`,
+          pass: r.pass,
+          detail: values(r, (v) => `${(v * 100).toFixed(1)} %`),
+        };
+  });
+  checks.push({
+    target: 'pacing: zero 429s in every run with known limits',
+    pass: results.every((r) => r.runs.every((run) => run.metrics.rejected429 === 0)),
+    detail: results.map((r) => `${r.workload.id} ${r.runs.map((run) => run.metrics.rejected429).join('/')}`).join(', '),
+  });
+  return checks;
 }

@@ -1,4 +1,5 @@
 import type { AxiosResponse } from 'axios';
+import type { LimitKind } from '../emulator';
 
 /** What the emulated server enforces (ms and counts). */
 export interface ServerLimits {
@@ -23,6 +24,12 @@ export interface KnownLimits {
   token: ClientLimit;
 }
 
+/** One-way delays a proxy adds between the client and the server, as on the way to a distant API (ms). */
+export interface LinkDelay {
+  upstreamDelayMs: number;
+  downstreamDelayMs: number;
+}
+
 /** One request of a workload. Paths are unique, so the server's acceptedByPath shows lost and duplicated requests. */
 export interface BenchRequest {
   index: number;
@@ -43,6 +50,23 @@ export interface Workload {
   /** Axios instances of the app (all with the same clientId). */
   instances: number;
   requests: BenchRequest[];
+}
+
+/** What a pacing workload is judged by (bench/pacing.ts). */
+export type PacingTarget =
+  /** Completion time over the ideal time, at most `max`. */
+  | { measure: 'ideal-ratio'; max: number }
+  /** Sustained accepted rate at the server over the rate the limits allow, at least `min`. */
+  | { measure: 'sustained-share'; min: number };
+
+/** A workload of the pacing section: axios-rate-guard alone, its limits those of this workload's server. */
+export interface PacingWorkload extends Workload {
+  server: ServerLimits;
+  /** A delay proxy between client and server; undefined: loopback. */
+  delay?: LinkDelay;
+  /** Access tokens the requests are spread over. */
+  tokens: number;
+  target: PacingTarget;
 }
 
 /** What a contender is built from, per workload. */
@@ -105,10 +129,25 @@ export interface RunMetrics {
   errors: Record<string, number>;
 }
 
-/** Accepted and 429 arrival times, ms since the burst was fired, for the chart. */
+/** A 429 as the server logged it, with what it had accepted of the same app and token just before. */
+export interface Rejection {
+  /** Arrival, ms since the burst was fired. */
+  t: number;
+  /** The limit the 429 named (a penalty 429 names the limit that caused the pause). */
+  limit: LimitKind | undefined;
+  /** Token label (see the emulator's tokenLabel). */
+  token: string;
+  duringPause: boolean;
+  /** Accepted arrivals of its app / its token in the server window (t − windowMs, t]. */
+  appInWindow: number;
+  tokenInWindow: number;
+}
+
+/** Accepted and 429 arrival times, ms since the burst was fired, for the chart; and every 429 in detail. */
 export interface RunTimeline {
   accepted: number[];
   throttled: number[];
+  rejections: Rejection[];
 }
 
 export interface RunResult {

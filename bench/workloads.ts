@@ -1,5 +1,5 @@
-import { REQUESTS, TOKENS } from './config';
-import type { BenchRequest, Workload } from './types';
+import { PACING, REQUESTS, TOKENS } from './config';
+import type { BenchRequest, PacingWorkload, Workload } from './types';
 
 /** A JSON order of a few hundred bytes, with non-ASCII text so that a re-encoded body would show. */
 function orderBody(index: number, token: string): unknown {
@@ -14,15 +14,15 @@ function orderBody(index: number, token: string): unknown {
   };
 }
 
-/** `count` requests to unique paths, token i % TOKENS, spread over `instances` axios instances. */
-function burst(method: 'get' | 'post', instances: number, count = REQUESTS): BenchRequest[] {
+/** `count` requests to unique paths, token i % tokens, spread over `instances` axios instances. */
+function burst(method: 'get' | 'post', instances: number, count = REQUESTS, tokens = TOKENS): BenchRequest[] {
   return Array.from({ length: count }, (_, index): BenchRequest => {
-    const token = `bench-token-${index % TOKENS}`;
+    const token = `bench-token-${index % tokens}`;
     const request: BenchRequest = {
       index,
       instance: index % instances,
       method,
-      path: `/v3/merchants/m${index % TOKENS}/orders/${index}`,
+      path: `/v3/merchants/m${index % tokens}/orders/${index}`,
       token,
     };
     if (method === 'post') request.body = orderBody(index, token);
@@ -60,6 +60,46 @@ export function workloads(): Workload[] {
       limitsKnown: false,
       instances: 1,
       requests: burst('post', 1),
+    },
+  ];
+}
+
+/** The pacing section's workloads, in order: axios-rate-guard alone, limits known and equal to the server's. */
+export function pacingWorkloads(): PacingWorkload[] {
+  const { tokens, burst: b, sustained, longRoundTrip, slowLatencyMs, targets } = PACING;
+  const rtt = longRoundTrip.upstreamDelayMs + longRoundTrip.downstreamDelayMs;
+  const sustainedTarget = { measure: 'sustained-share', min: targets.sustainedShare } as const;
+  return [
+    {
+      id: 'pacing-burst',
+      title: `Burst of ${b.requests} GETs across ${tokens} tokens, Clover's limits, loopback, ${b.server.latencyMs} ms latency`,
+      limitsKnown: true,
+      instances: 1,
+      requests: burst('get', 1, b.requests, tokens),
+      server: b.server,
+      tokens,
+      target: { measure: 'ideal-ratio', max: targets.burstIdealRatio },
+    },
+    {
+      id: 'pacing-long-rtt',
+      title: `${sustained.requests} GETs across ${tokens} tokens through a ${rtt} ms round trip, rate limits only`,
+      limitsKnown: true,
+      instances: 1,
+      requests: burst('get', 1, sustained.requests, tokens),
+      server: sustained.server,
+      delay: longRoundTrip,
+      tokens,
+      target: sustainedTarget,
+    },
+    {
+      id: 'pacing-slow-endpoint',
+      title: `${sustained.requests} GETs across ${tokens} tokens to an endpoint that answers in ${slowLatencyMs / 1000} s, rate limits only`,
+      limitsKnown: true,
+      instances: 1,
+      requests: burst('get', 1, sustained.requests, tokens),
+      server: { ...sustained.server, latencyMs: slowLatencyMs },
+      tokens,
+      target: sustainedTarget,
     },
   ];
 }

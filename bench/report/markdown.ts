@@ -1,10 +1,12 @@
 import type { OverheadResult } from '../overhead';
+import type { PacingResult } from '../pacing';
 import type { ScaleResult } from '../scale';
 import type { Built } from '../children';
 import type { TargetCheck } from '../targets';
 import type { Contender, IdealTime, RunMetrics, RunResult, Workload } from '../types';
 import { bytes, micros, seconds, table } from './format';
 import type { Machine } from './machine';
+import { pacingSection } from './pacing';
 
 export interface WorkloadSection {
   workload: Workload;
@@ -126,7 +128,9 @@ export interface LatestReport {
   capMs: number;
   overhead: OverheadResult & Built;
   scale: ScaleResult & Built;
+  /** Every target, the pacing section's included. */
   checks: TargetCheck[];
+  pacing: PacingResult[];
   durationMs: number;
 }
 
@@ -176,6 +180,8 @@ export function latestDocument(r: LatestReport): string {
     'answer, over the ideal; "—" when requests were lost (finishing early by dropping them is not speed).',
     '',
     ...r.sections.flatMap((s) => [workloadSection(s, r.contenders, r.capMs), '']),
+    pacingSection(r.pacing, []),
+    '',
     '## Overhead per request (in-process adapter, limits that never bind)',
     '',
     `${r.overhead.rounds} interleaved rounds (bare, guarded, bare, guarded…) of ${r.overhead.requestsPerRound} sequential GETs each, after warm-up. ` +
