@@ -52,7 +52,9 @@ interface Item {
 function parseList(value: string): Item[] {
   const items: Item[] = [];
   for (const member of splitOutsideQuotes(value, ',')) {
+    // A member of nothing but separators (`RateLimit: ;`) has no head: it names nothing, and is skipped.
     const [head, ...params] = splitOutsideQuotes(member, ';');
+    if (head === undefined) continue;
     const item: Item = { name: head.trim().replace(/^"(.*)"$/, '$1'), params: {} };
     for (const param of params) {
       const eq = param.indexOf('=');
