@@ -20,6 +20,17 @@ export interface Clock {
   random(): number;
 }
 
+/** The longest delay a timer can hold: setTimeout fires at once (after 1 ms) for anything longer. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A wait as a timer delay: whole ms, never negative, never beyond {@link MAX_TIMER_MS}. Whoever arms a
+ * timer for a longer wait gets woken early and arms again for what is left, instead of a spinning 1 ms timer.
+ */
+export function timerDelay(ms: number): number {
+  return Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil(ms)));
+}
+
 const monotonicNow: () => number =
   typeof performance !== 'undefined' && typeof performance.now === 'function'
     ? () => performance.now()
@@ -30,7 +41,7 @@ export const systemClock: Clock = {
   now: () => monotonicNow(),
   wallNow: () => Date.now(),
   setTimer(fn, ms, options) {
-    const handle = setTimeout(fn, Math.max(0, ms)) as unknown as { unref?: () => void };
+    const handle = setTimeout(fn, timerDelay(ms)) as unknown as { unref?: () => void };
     // Browsers return a number; Node returns a Timeout that can be unref'd.
     if (options?.unref && typeof handle?.unref === 'function') handle.unref();
     return handle;

@@ -1,4 +1,4 @@
-import type { TimerHandle } from './clock.js';
+import { timerDelay, type TimerHandle } from './clock.js';
 import { PriorityQueue } from './priority-queue.js';
 import type { AcquireResult, KeySpec, Lease, RateLimitStore, ReleaseOutcome } from './store.js';
 
@@ -234,7 +234,7 @@ export class Scheduler {
     queue.timer = clock.setTimer(() => {
       queue.timer = undefined;
       this.drain(key);
-    }, Math.ceil(ms));
+    }, timerDelay(ms));
   }
 
   /** Admits waiters of `key` in order until one is blocked by `key` itself. */
@@ -353,7 +353,7 @@ export class Scheduler {
         }
         this.armDeadline();
       },
-      Math.max(0, Math.ceil(at - clock.now())),
+      timerDelay(at - clock.now()),
       { unref: true },
     );
   }
