@@ -1,3 +1,4 @@
+import { RetryAfterTooLongError } from '../src/errors';
 import type { LimitLearnedEvent, PauseEvent } from '../src/events';
 import { mockApi, track } from './helpers/mock-api';
 
@@ -64,6 +65,24 @@ describe('limits advertised in headers', () => {
     await next.promise;
     expect(setup.sent.map((s) => s.t)).toEqual([0, 2000]);
     expect(pauses).toEqual([expect.objectContaining({ source: 'quota', pauseMs: 2000 })]);
+  });
+
+  it('fails a request at once when a spent quota holds the key longer than maxRetryAfterMs, as a long Retry-After does', async () => {
+    const setup = mockApi({ adaptive: false, maxRetryAfterMs: 60_000 });
+    serve(setup, () => ({ 'X-RateLimit-Limit': '5', 'X-RateLimit-Remaining': '0', 'X-RateLimit-Reset': '600' }));
+    await setup.api.get('/first');
+    const next = track(setup.api.get('/next'));
+    await setup.clock.advance(0);
+    expect(next.settled).toBe(true);
+    expect(next.error).toBeInstanceOf(RetryAfterTooLongError);
+    expect(setup.sent).toHaveLength(1);
+    // A request that may wait that long waits for the reset.
+    const patient = track(setup.api.get('/patient', { rateGuard: { maxRetryAfterMs: 700_000 } }));
+    await setup.clock.advance(599_999);
+    expect(patient.settled).toBe(false);
+    await setup.clock.advance(1);
+    await patient.promise;
+    expect(patient.value?.status).toBe(200);
   });
 
   it('spreads a low remainder over the time to the reset instead of spending it at once', async () => {

@@ -26,8 +26,11 @@ describe('parseRetryAfter', () => {
     }
   });
 
-  it('keeps a huge value as it is (the caller decides with maxRetryAfterMs)', () => {
-    expect(parseRetryAfter('99999999', NOW, [])).toBe(99_999_999_000);
+  it('rejects a wait beyond 31 days as unusable (3 years would brick the key); keeps 31 days for the caller to judge', () => {
+    const rejected: string[] = [];
+    expect(parseRetryAfter('99999999', NOW, rejected)).toBeUndefined();
+    expect(rejected).toEqual(['retry-after: 99999999']);
+    expect(parseRetryAfter(String(31 * 24 * 3600), NOW, [])).toBe(31 * 24 * 3600 * 1000);
   });
 });
 

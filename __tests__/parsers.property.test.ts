@@ -1,10 +1,10 @@
 /**
  * Every parser of what a server says, fed arbitrary text: nothing throws (a proxy's garbage header must
- * not fail a call that plain axios would resolve), and nothing yields a negative, NaN or infinite delay or
- * limit, nor a limit below 1.
+ * not fail a call that plain axios would resolve), and nothing yields a negative, NaN, infinite or
+ * absurd delay (beyond MAX_SERVER_WAIT_MS), nor a limit below 1.
  */
 import fc from 'fast-check';
-import { parseRetryAfter, parseThrottle } from '../src/parse-429';
+import { MAX_SERVER_WAIT_MS, parseRetryAfter, parseThrottle } from '../src/parse-429';
 import { readRateLimitHeaders } from '../src/rate-limit-headers';
 
 const RATE_LIMIT_HEADERS = [
@@ -35,7 +35,7 @@ const headerText = fc.oneof(
 const headers = fc.dictionary(fc.constantFrom(...RATE_LIMIT_HEADERS), headerText, { maxKeys: 6 });
 const wallNow = fc.integer({ min: 0, max: 4_102_444_800_000 });
 
-const usable = (value: number | undefined): boolean => value === undefined || (Number.isFinite(value) && value >= 0);
+const usable = (value: number | undefined): boolean => value === undefined || (Number.isFinite(value) && value >= 0 && value <= MAX_SERVER_WAIT_MS);
 
 describe('parsers, fed arbitrary text', () => {
   it('readRateLimitHeaders never throws and yields only usable numbers', () => {
@@ -73,6 +73,22 @@ describe('parsers, fed arbitrary text', () => {
       }),
       { numRuns: 3000 },
     );
+  });
+
+  it('rejects waits beyond 31 days as unusable, whatever header says them', () => {
+    const now = Date.UTC(2026, 10, 23);
+    for (const headers of [
+      { 'retry-after': '99999999' },
+      { 'retry-after': 'Fri, 01 Jan 2100 00:00:00 GMT' },
+      { 'x-ratelimit-reset': '999999999999' },
+      { 'ratelimit-reset': String(Math.ceil(now / 1000) + 40 * 24 * 3600) },
+      { 'x-ratelimit-reset-after': '99999999' },
+    ]) {
+      const signal = parseThrottle(headers, undefined, now);
+      expect({ headers, delayMs: signal.delayMs }).toEqual({ headers, delayMs: undefined });
+      expect(signal.rejected).toHaveLength(1);
+    }
+    expect(parseThrottle({ 'retry-after': String(30 * 24 * 3600) }, undefined, now).delayMs).toBe(30 * 24 * 3600 * 1000);
   });
 
   it('reads the one-character headers that used to break every response', () => {

@@ -167,7 +167,12 @@ export class MemoryStore implements RateLimitStore {
         return { ok: false, key: keys[i].id, reason: 'concurrency' };
       }
       const budgetWait = this.budgetWait(record, now);
-      if (budgetWait > 0) return { ok: false, key: keys[i].id, reason: 'rate', retryInMs: budgetWait };
+      if (budgetWait > 0) {
+        // A spent quota is a wait the server imposed, like a pause (maxRetryAfterMs applies); spreading
+        // what is left of it is our own pacing.
+        const reason = record.budget!.remaining <= 0 ? 'paused' : 'rate';
+        return { ok: false, key: keys[i].id, reason, retryInMs: budgetWait };
+      }
       for (const log of this.logs(record, keys[i].marginMs, now)) {
         const wait = log.waitMs(now);
         if (wait !== 0) return { ok: false, key: keys[i].id, reason: 'rate', retryInMs: wait };

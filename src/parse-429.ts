@@ -42,6 +42,12 @@ const ASCTIME = /^[a-z]{3} [a-z]{3} +\d{1,2} \d{2}:\d{2}:\d{2} \d{4}$/i;
 /** Reset values above this are epoch seconds, not delta-seconds (2001-09-09; no API waits 31 years). */
 const EPOCH_SECONDS_THRESHOLD = 1e9;
 const MAX_BODY_CHARS = 64 * 1024;
+/**
+ * The longest wait a server may impose (Retry-After, a reset, a spent quota): 31 days, the longest quota
+ * period APIs use (monthly). A longer value is a bug or an attack (`Retry-After: 99999999` is 3 years);
+ * it is rejected as unusable, so the guard backs off instead of bricking the key.
+ */
+export const MAX_SERVER_WAIT_MS = 31 * 24 * 3600 * 1000;
 
 /** Case-insensitive header lookup on AxiosHeaders, fetch Headers or a plain object. */
 export function readHeader(headers: HeadersLike, name: string): string | undefined {
@@ -76,14 +82,14 @@ export function parseRetryAfter(value: string | undefined, wallNow: number, reje
   // An HTTP-date names a weekday (Date.parse alone would take "12" or "2030" as a date): IMF-fixdate and
   // RFC 850 end in GMT; asctime has no zone and is GMT by definition.
   const at = IMF_OR_RFC850.test(value) ? Date.parse(value) : ASCTIME.test(value) ? Date.parse(`${value} GMT`) : NaN;
-  if (Number.isFinite(at)) return Math.max(0, at - wallNow);
+  if (Number.isFinite(at) && at - wallNow <= MAX_SERVER_WAIT_MS) return Math.max(0, at - wallNow);
   rejected.push(`retry-after: ${value}`);
   return undefined;
 }
 
 function secondsToMs(seconds: number, label: string, rejected: string[]): number | undefined {
   const ms = Math.ceil(seconds * 1000);
-  if (!Number.isFinite(ms) || ms < 0) {
+  if (!Number.isFinite(ms) || ms < 0 || ms > MAX_SERVER_WAIT_MS) {
     rejected.push(label);
     return undefined;
   }
@@ -112,7 +118,10 @@ function parseResetHeaders(headers: HeadersLike, wallNow: number, rejected: stri
     }
     const n = Number(value);
     if (name !== 'x-ratelimit-reset-after' && n > EPOCH_SECONDS_THRESHOLD) {
-      return Math.max(0, Math.ceil(n * 1000 - wallNow));
+      const ms = Math.ceil(n * 1000 - wallNow);
+      if (ms <= MAX_SERVER_WAIT_MS) return Math.max(0, ms);
+      rejected.push(`${name}: ${value}`);
+      continue;
     }
     const ms = secondsToMs(n, `${name}: ${value}`, rejected);
     if (ms !== undefined) return ms;

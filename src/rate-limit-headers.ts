@@ -13,7 +13,7 @@
  *   GitHub's `x-ratelimit-resource`.
  * A reset value above 10⁹ is an epoch in seconds (2001-09-09 onwards); below, a delay in seconds.
  */
-import { readHeader, type HeadersLike } from './parse-429.js';
+import { MAX_SERVER_WAIT_MS, readHeader, type HeadersLike } from './parse-429.js';
 
 export interface QuotaPolicy {
   /** Requests allowed per window. */
@@ -40,7 +40,7 @@ export interface QuotaReading {
 
 const EPOCH_SECONDS_THRESHOLD = 1e9;
 const MAX_REQUESTS = 1e9;
-const MAX_SECONDS = 31 * 24 * 3600;
+const MAX_SECONDS = MAX_SERVER_WAIT_MS / 1000;
 const NUMBER = /^\d+(?:\.\d+)?$/;
 
 interface Item {

@@ -49,6 +49,7 @@ export type AcquireResult =
       readonly ok: false;
       /** The key that refused. */
       readonly key: string;
+      /** `paused`: a wait the server imposed (a pause, or a spent quota until its reset). */
       readonly reason: 'paused' | 'rate' | 'concurrency';
       /**
        * Ms until that key could admit the request; undefined = until an in-flight request of it is answered

@@ -50,7 +50,10 @@ for i = 1, n do
     return refuse(i, 'concurrency', retry)
   end
   local held = budget_wait(v, now)
-  if held > 0 then return refuse(i, 'rate', held) end
+  if held > 0 then
+    if v.br <= 0 then return refuse(i, 'paused', held) end
+    return refuse(i, 'rate', held)
+  end
   sync_logs(v, nm, rates[i], specs[i].mg, now)
   for j = 1, v.nl do
     local wait = log_wait(nm.w[j], v['N' .. j], v['W' .. j], now, poll)
