@@ -281,3 +281,29 @@ describe('limits of patience', () => {
     expect(debug).toEqual([expect.objectContaining({ values: ['retry-after: tomorrow-ish', 'x-ratelimit-tokenlimit: -3'] })]);
   });
 });
+
+describe('guard.resume()', () => {
+  it('ends a pause the operator knows is wrong: waiting requests go at once', async () => {
+    const { api, mock, clock, sent, guard } = mockApi({ onLongRetryAfter: 'wait' });
+    mock.reset();
+    mock.onGet('/hit').replyOnce(429, {}, { 'Retry-After': String(7 * 24 * 3600) });
+    mock.onAny().reply((config) => {
+      sent.push({ t: clock.now(), url: config.url ?? '' });
+      return [200, 'ok'];
+    });
+    const hit = track(api.get('/hit'));
+    await clock.advance(0);
+    const waiting = track(api.get('/waiting'));
+    await clock.advance(1000);
+    expect(sent).toEqual([]);
+    expect(await guard.resume()).toBe(1);
+    await clock.advance(10);
+    // The replay went at once; the next follows as the learned rate allows, not a week later.
+    expect(sent[0]?.url).toBe('/hit');
+    expect(sent[0]?.t).toBeLessThanOrEqual(1010);
+    await clock.advance(5000);
+    await Promise.all([hit.promise, waiting.promise]);
+    expect([hit.value?.status, waiting.value?.status]).toEqual([200, 200]);
+    expect((await guard.stats()).keys.every((k) => k.pausedForMs === 0)).toBe(true);
+  });
+});

@@ -18,6 +18,7 @@ import type {
   ThrottleOutcome,
   ThrottleReport,
 } from './store.js';
+import { isKeyOfClient } from './store.js';
 
 export interface MemoryStoreOptions {
   /** @default systemClock */
@@ -293,6 +294,19 @@ export class MemoryStore implements RateLimitStore {
       });
     }
     return out;
+  }
+
+  resume(clientId: string): number {
+    const now = this.clock.now();
+    let resumed = 0;
+    for (const [key, record] of this.records) {
+      if (!isKeyOfClient(key, clientId)) continue;
+      if (record.pausedUntil > now || record.budget) resumed++;
+      record.pausedUntil = 0;
+      record.probing = false;
+      record.budget = undefined;
+    }
+    return resumed;
   }
 
   /** Drops every key and stops the sweep timer. */

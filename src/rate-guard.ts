@@ -47,6 +47,12 @@ export interface RateGuard {
   readonly store: RateLimitStore;
   /** Per-key state and this guard's counters. */
   stats(): Promise<RateGuardStats>;
+  /**
+   * Ends every pause and quota hold of this clientId (its app key and all its tokens), in the store shared
+   * by every guard of it, and lets their waiting requests go. For an operator who knows the server's wait
+   * was wrong; returns how many keys were held.
+   */
+  resume(): Promise<number>;
   /** Removes the interceptor. Requests already inside the guard finish as they would have. */
   detach(): void;
 }
@@ -117,6 +123,11 @@ export function rateGuard(instance: GuardableAxios, options: RateGuardOptions = 
           .filter((s) => s.key === resolved.clientId || s.key.startsWith(tokenPrefix))
           .map((s) => ({ ...s, queued: context.scheduler.queued(s.key) })),
       };
+    },
+    async resume() {
+      const resumed = (await store.resume?.(resolved.clientId)) ?? 0;
+      context.scheduler.resumed(resolved.clientId);
+      return resumed;
     },
     detach() {
       if (!attached) return;

@@ -18,6 +18,7 @@ import type {
   ThrottleOutcome,
   ThrottleReport,
 } from './store.js';
+import { isKeyOfClient } from './store.js';
 import type { LimitLevel } from './parse-429.js';
 import { Availability } from './redis/availability.js';
 import { CallTimeouts, RedisTimeoutError } from './redis/call-timeout.js';
@@ -28,7 +29,7 @@ import { KeyLayout } from './redis/keys.js';
 import { LeaseRenewer } from './redis/lease-renewer.js';
 import { normalizeRedisStoreOptions, type RedisStoreOptions, type ResolvedRedisStoreOptions } from './redis/options.js';
 import { ScriptRunner, type Script } from './redis/script-runner.js';
-import { ACQUIRE, OBSERVE, RELEASE, RENEW, SNAPSHOT, SNAPSHOT_FIELDS, THROTTLE } from './redis/scripts.js';
+import { ACQUIRE, OBSERVE, RELEASE, RENEW, RESUME, SNAPSHOT, SNAPSHOT_FIELDS, THROTTLE } from './redis/scripts.js';
 import { ServerTimeOffset } from './redis/server-time.js';
 
 export { RedisUnavailableError, isRedisUnavailableError } from './redis/errors.js';
@@ -254,6 +255,17 @@ export class RedisStore implements RateLimitStore {
       this.availability.failed(error, generation);
       return this.local.snapshot(prefix);
     });
+  }
+
+  /** Ends the pauses and quota holds of `clientId`'s keys, in Redis and in the fallback store. */
+  async resume(clientId: string): Promise<number> {
+    const local = this.local.resume(clientId);
+    if (this.closed) return local;
+    const listed = await this.timeouts.track(this.send(['ZRANGE', this.layout.indexOf(clientId), '0', '-1']));
+    const ids = (Array.isArray(listed) ? listed : []).map(String).filter((id) => isKeyOfClient(id, clientId));
+    if (ids.length === 0) return local;
+    const reply = await this.call(RESUME, ids.flatMap((id) => this.layout.group(id)), [this.options.timeArg(), ...ids]);
+    return Math.max(local, Number(reply[1]));
   }
 
   /**

@@ -1,6 +1,6 @@
 import { timerDelay, type TimerHandle } from './clock.js';
 import { PriorityQueue } from './priority-queue.js';
-import type { AcquireResult, KeySpec, Lease, RateLimitStore, ReleaseOutcome } from './store.js';
+import { isKeyOfClient, type AcquireResult, type KeySpec, type Lease, type RateLimitStore, type ReleaseOutcome } from './store.js';
 
 /** Why a wait ended without a slot. The caller turns it into a typed error. */
 export type WaitFailure =
@@ -140,6 +140,11 @@ export class Scheduler {
 
   private wake(keys: readonly KeySpec[]): void {
     for (const key of keys) if (this.queues.has(key.id)) this.drain(key.id);
+  }
+
+  /** The keys of `clientId` were resumed: their waiters look again at once. */
+  resumed(clientId: string): void {
+    for (const key of [...this.queues.keys()]) if (isKeyOfClient(key, clientId)) this.drain(key);
   }
 
   /** A key was just paused: re-examine its queue so that waiters that will not wait that long fail now. */

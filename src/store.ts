@@ -2,6 +2,11 @@ import type { BackoffOptions, JitterOptions } from './backoff.js';
 import type { Clock } from './clock.js';
 import type { LimitLevel } from './parse-429.js';
 
+/** The app key of `clientId` and its tokens' keys (`<clientId>|t:<hash>`), not another app's. */
+export function isKeyOfClient(key: string, clientId: string): boolean {
+  return key === clientId || (key.startsWith(clientId) && key.charAt(clientId.length) === '|');
+}
+
 /** A value, or a promise of it: the memory store answers synchronously, a networked store asynchronously. */
 export type MaybePromise<T> = T | Promise<T>;
 
@@ -172,4 +177,10 @@ export interface RateLimitStore {
   observe(key: KeySpec, observation: QuotaObservation): MaybePromise<ObserveOutcome>;
   /** State of the keys whose id starts with `prefix`. */
   snapshot(prefix: string): MaybePromise<KeySnapshot[]>;
+  /**
+   * Ends the pause and the quota hold of the app key `clientId` and of its tokens' keys, for an operator
+   * who knows better than the server's answer (a misconfigured proxy, a bad deploy). Returns how many keys
+   * were held. Optional for stores of others; both of ours have it.
+   */
+  resume?(clientId: string): MaybePromise<number>;
 }

@@ -31,6 +31,20 @@ export function describeStoreContract(name: string, make: () => Promise<StoreUnd
       await subject.close?.();
     });
 
+    it('resumes the paused and held keys of one app and its tokens, not of another app', async () => {
+      const { store } = subject;
+      const app = key({});
+      const token: KeySpec = { ...key({}, 'token'), id: `${app.id}|t:abc` };
+      const other: KeySpec = { ...key({}), id: `${app.id}x` };
+      const report = { backoff: BACKOFF, jitter: NO_JITTER, random: 0, delayMs: 3_600_000 };
+      for (const k of [app, token, other]) await store.throttle(k, { ...report, sentAt: 0 });
+      expect(await store.resume!(app.id)).toBe(2);
+      expect((await store.acquire([app, token])).ok).toBe(true);
+      const refused = await store.acquire([other]);
+      expect(refused.ok ? undefined : refused.reason).toBe('paused');
+      expect(await store.resume!(app.id)).toBe(0);
+    });
+
     it('grants N per window, then says how long to wait', async () => {
       const k = key({ requests: 2, perMs: 1000 });
       const { store } = subject;

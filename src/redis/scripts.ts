@@ -253,6 +253,29 @@ return { fmt(now), changed, fmt(v.lr or -1), fmt(v.lp or -1), fmt(v.lc or -1), f
 );
 
 /**
+ * MemoryStore.resume for the listed keys: ends pauses, probes and quota budgets.
+ * KEYS: one group per id. ARGV: shift, then the ids. Reply: {now, keys that were held}.
+ */
+export const RESUME = new Script(
+  'resume',
+  `${LUA_RULES}
+local now = server_now(ARGV[1])
+local resumed = 0
+for i = 1, #ARGV - 1 do
+  local rec = load(names_at((i - 1) * KEYS_PER_KEY).h)
+  if rec.exists then
+    local v = rec.v
+    if (v.pu or 0) > now or v.bu ~= nil then resumed = resumed + 1 end
+    v.pu = nil; v.pr = nil
+    v.br = nil; v.bu = nil; v.bs = nil; v.bn = nil
+    save(rec)
+  end
+end
+return { fmt(now), resumed }
+`,
+);
+
+/**
  * MemoryStore.snapshot for the listed keys. Keys whose hash expired are dropped from their index.
  * KEYS: one group per id. ARGV: shift, then the ids.
  * Reply: {now, then per key: id, level, in flight, paused ms, used in window, 429s, strikes,
