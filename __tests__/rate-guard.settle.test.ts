@@ -3,6 +3,7 @@ import MockAdapter from 'axios-mock-adapter';
 import { DeadlineExceededError, QueueFullError } from '../src/errors';
 import { MemoryStore } from '../src/memory-store';
 import { rateGuard } from '../src/rate-guard';
+import type { RateLimitStore } from '../src/store';
 import { FakeClock } from './helpers/fake-clock';
 import { mockApi, track } from './helpers/mock-api';
 
@@ -291,5 +292,60 @@ describe('memory', () => {
     await clock.advance(70_000);
     expect(store.size).toBe(0);
     expect(clock.pendingTimers(true)).toBe(0);
+  });
+});
+
+describe('cancelled before the grant arrives', () => {
+  it('sends nothing when the caller aborts during an asynchronous acquire (a Redis round trip), and frees the slot', async () => {
+    const clock = new FakeClock();
+    const memory = new MemoryStore({ clock });
+    // A store whose every decision takes 50 ms, as a networked one does.
+    const slow: RateLimitStore = {
+      clock,
+      acquire: (keys) => new Promise((resolve) => clock.setTimer(() => resolve(memory.acquire(keys)), 50)),
+      release: (keys, outcome, lease, written) => memory.release(keys, outcome, lease, written),
+      throttle: (key, report) => memory.throttle(key, report),
+      observe: (key, observation) => memory.observe(key, observation),
+      snapshot: (prefix) => memory.snapshot(prefix),
+    };
+    const { api, sent } = mockApi({ store: slow, limits: { client: { concurrent: 1 } } }, { clock, store: memory });
+    const controller = new AbortController();
+    const call = track(api.get('/aborted', { signal: controller.signal }));
+    await clock.advance(10);
+    controller.abort();
+    await clock.advance(100);
+    await call.promise;
+    expect(axios.isCancel(call.error)).toBe(true);
+    expect(sent).toEqual([]);
+    const next = track(api.get('/next'));
+    await clock.advance(100);
+    await next.promise;
+    expect(next.value?.status).toBe(200);
+  });
+
+  it('settles at once a request aborted during the acquire that then has to wait (its signal no longer fires)', async () => {
+    const clock = new FakeClock();
+    const memory = new MemoryStore({ clock });
+    const slow: RateLimitStore = {
+      clock,
+      acquire: (keys) => new Promise((resolve) => clock.setTimer(() => resolve(memory.acquire(keys)), 50)),
+      release: (keys, outcome, lease, written) => memory.release(keys, outcome, lease, written),
+      throttle: (key, report) => memory.throttle(key, report),
+      observe: (key, observation) => memory.observe(key, observation),
+      snapshot: (prefix) => memory.snapshot(prefix),
+    };
+    const { api, sent } = mockApi({ store: slow, limits: { client: { requests: 1, perMs: 1000 } } }, { clock, store: memory });
+    const first = track(api.get('/first'));
+    await clock.advance(100);
+    await first.promise;
+    const controller = new AbortController();
+    const call = track(api.get('/aborted', { signal: controller.signal }));
+    await clock.advance(10);
+    controller.abort(); // during the 50 ms acquire, which will refuse: the key is full for a second
+    await clock.advance(60);
+    expect(call.settled).toBe(true);
+    expect(axios.isCancel(call.error)).toBe(true);
+    await clock.advance(2000);
+    expect(sent.map((s) => s.url)).toEqual(['/first']);
   });
 });

@@ -28,8 +28,16 @@ export function cancellation(config: CancelSource): Error | undefined {
   return undefined;
 }
 
-/** Calls `cancel` when the request's AbortSignal or CancelToken fires. Returns an unsubscribe. */
+/**
+ * Calls `cancel` when the request's AbortSignal or CancelToken fires, or at once if it already has (an
+ * aborted signal never fires 'abort' again). Returns an unsubscribe.
+ */
 export function onCancel(config: CancelSource, cancel: (reason: Error) => void): (() => void) | undefined {
+  const already = cancellation(config);
+  if (already) {
+    cancel(already);
+    return undefined;
+  }
   const { signal, cancelToken } = config;
   let unsubscribeSignal: (() => void) | undefined;
   let unsubscribeToken: (() => void) | undefined;

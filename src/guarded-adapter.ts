@@ -173,7 +173,18 @@ class GuardedCall implements WaitOptions, SendListener {
   /** Waits for a slot (at once on the fast path: no promise of ours), then sends. */
   run(): Promise<AxiosResponse> {
     const granted = this.ctx.scheduler.acquire(this.keys, this);
-    return isPromise(granted) ? granted.then((slot) => this.send(slot.lease)) : this.send(granted.lease);
+    return isPromise(granted) ? granted.then((slot) => this.sendUnlessCanceled(slot.lease)) : this.send(granted.lease);
+  }
+
+  /**
+   * A grant that took time (a wait, a Redis round trip) may come after the caller gave up: then nothing is
+   * sent, the slot goes back unused, and the call settles with the cancel error.
+   */
+  private sendUnlessCanceled(lease: Lease): Promise<AxiosResponse> {
+    const cancelled = cancellation(this.config);
+    if (!cancelled) return this.send(lease);
+    void this.ctx.scheduler.release(this.keys, 'unused', lease);
+    return Promise.reject(cancelled);
   }
 
   private send(lease: Lease): Promise<AxiosResponse> {
