@@ -39,7 +39,11 @@ interface QuotaBudget {
 }
 
 /** The window entries a grant recorded, per key: none, one per key's log, or several for several logs. */
-type MemoryLease = Array<WindowEntry | WindowEntry[] | undefined>;
+interface MemoryLease {
+  /** When the grant was made. */
+  readonly at: number;
+  readonly entries: Array<WindowEntry | WindowEntry[] | undefined>;
+}
 
 /**
  * Stamps a released entry: at its start if it never went out; by its answer and the link's round trips if
@@ -55,7 +59,7 @@ function settle(log: SlidingWindowLog | undefined, entry: WindowEntry, outcome: 
 
 /** Calls `fn` on each window entry a lease recorded for key i. */
 function forEntries(lease: MemoryLease | undefined, i: number, fn: (entry: WindowEntry, log: number) => void): void {
-  const entries = lease?.[i];
+  const entries = lease?.entries[i];
   if (Array.isArray(entries)) entries.forEach(fn);
   else if (entries) fn(entries, 0);
 }
@@ -179,10 +183,10 @@ export class MemoryStore implements RateLimitStore {
         if (wait !== 0) return { ok: false, key: keys[i].id, reason: 'rate', retryInMs: wait };
       }
     }
-    const lease: MemoryLease = [];
+    const lease: MemoryLease = { at: now, entries: [] };
     for (const record of records) {
       const { logs } = record;
-      lease.push(logs.length === 0 ? undefined : logs.length === 1 ? logs[0].record(now) : logs.map((log) => log.record(now)));
+      lease.entries.push(logs.length === 0 ? undefined : logs.length === 1 ? logs[0].record(now) : logs.map((log) => log.record(now)));
       record.inFlight++;
       record.lastUsed = now;
       record.lastStartAt = now;
@@ -210,8 +214,12 @@ export class MemoryStore implements RateLimitStore {
       if (!record) continue;
       forEntries(lease as MemoryLease, i, (entry, j) => settle(record.logs[j], entry, outcome, now, writtenAfterMs));
       if (outcome === 'ok') {
-        record.strikes = 0;
-        record.probing = false;
+        // Only an answer to a request sent after the pause began says the server is willing again: one that
+        // was already on the wire says nothing of it, and must not end the probe nor reset the backoff.
+        if (((lease as MemoryLease | undefined)?.at ?? Infinity) > record.pausedAt) {
+          record.strikes = 0;
+          record.probing = false;
+        }
         this.grow(record, now);
       }
       if (record.inFlight > 0) record.inFlight--;

@@ -45,6 +45,25 @@ export function describeStoreContract(name: string, make: () => Promise<StoreUnd
       expect(await store.resume!(app.id)).toBe(0);
     });
 
+    it('keeps the probe and the strikes when a request sent before the pause answers after it', async () => {
+      const { store } = subject;
+      const k = key({});
+      const stale = await store.acquire([k]);
+      await subject.advance(50);
+      const throttled = await store.throttle(k, { backoff: BACKOFF, jitter: NO_JITTER, random: 0, sentAt: 0, delayMs: 1000 });
+      expect(throttled.strikes).toBe(1);
+      await subject.advance(100);
+      if (stale.ok) await store.release([k], 'ok', stale.lease); // on the wire at the 429, answered 200 after it
+      await subject.advance(1000);
+      const probe = await store.acquire([k]);
+      expect(probe.ok).toBe(true);
+      const second = await store.acquire([k]);
+      expect(second.ok ? 'granted' : second.reason).toBe('concurrency'); // one probe at a time
+      if (probe.ok) await store.release([k], 'throttled', probe.lease);
+      const again = await store.throttle(k, { backoff: BACKOFF, jitter: NO_JITTER, random: 0, sentAt: store.clock.now() });
+      expect(again.strikes).toBe(2); // the stale 200 did not reset the backoff
+    });
+
     it('grants N per window, then says how long to wait', async () => {
       const k = key({ requests: 2, perMs: 1000 });
       const { store } = subject;

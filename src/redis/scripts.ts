@@ -115,8 +115,11 @@ for i = 1, n do
       end
     end
     if outcome == 'ok' then
-      v.st = 0
-      v.pr = nil
+      -- only an answer to a request sent after the pause began ends the probe and resets the backoff
+      if start > (v.pa or -INF) then
+        v.st = 0
+        v.pr = nil
+      end
       -- MemoryStore.grow, with this request still counted in flight
       local inflight = live_leases(nm, now)
       if v.aw ~= nil and v.lc == nil then aimd_success(v, inflight) end
