@@ -3,6 +3,7 @@ import MockAdapter from 'axios-mock-adapter';
 import { DeadlineExceededError, QueueFullError } from '../src/errors';
 import { MemoryStore } from '../src/memory-store';
 import { rateGuard } from '../src/rate-guard';
+import { schedulerFor } from '../src/scheduler';
 import type { RateLimitStore } from '../src/store';
 import { FakeClock } from './helpers/fake-clock';
 import { mockApi, track } from './helpers/mock-api';
@@ -347,5 +348,37 @@ describe('cancelled before the grant arrives', () => {
     expect(axios.isCancel(call.error)).toBe(true);
     await clock.advance(2000);
     expect(sent.map((s) => s.url)).toEqual(['/first']);
+  });
+});
+
+describe('memory follows what waits', () => {
+  it('drops requests that gave up during a pause from the queues, not at the end of the pause', async () => {
+    const { api, mock, clock, store } = mockApi({ deadlineMs: 60_000 });
+    mock.reset();
+    mock.onGet('/hit').replyOnce(429, {}, { 'Retry-After': '8' });
+    mock.onAny().reply(200, 'ok');
+    const hit = track(api.get('/hit'));
+    await clock.advance(0);
+    const calls = Array.from({ length: 2000 }, (_, i) => {
+      const controller = new AbortController();
+      const call = track(api.get(`/gave-up/${i}`, { signal: controller.signal }));
+      return { call, controller };
+    });
+    const patient = track(api.get('/patient'));
+    await clock.advance(30);
+    for (const { controller } of calls) controller.abort();
+    await clock.advance(0);
+    expect(calls.every(({ call }) => call.settled)).toBe(true);
+    // White-box: the heaps behind the key's queue and the deadlines hold the two waiters and little else.
+    const scheduler = schedulerFor(store) as unknown as {
+      queues: Map<string, { heap: { length: number } }>;
+      deadlines: { length: number };
+    };
+    const heaps = [...scheduler.queues.values()].map((q) => q.heap.length);
+    expect(Math.max(...heaps)).toBeLessThanOrEqual(2 + 32);
+    expect(scheduler.deadlines.length).toBeLessThanOrEqual(2 + 32);
+    await clock.advance(9000);
+    await Promise.all([hit.promise, patient.promise]);
+    expect([hit.value?.status, patient.value?.status]).toEqual([200, 200]);
   });
 });

@@ -45,6 +45,13 @@ export class PriorityQueue<T> {
     return top;
   }
 
+  /** Keeps only the items `keep` accepts: drops stale entries before they pile up. */
+  prune(keep: (item: T) => boolean): void {
+    const kept = this.items.filter(keep);
+    this.items.length = 0;
+    for (const item of kept) this.push(item);
+  }
+
   clear(): void {
     this.items.length = 0;
   }

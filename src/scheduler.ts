@@ -56,6 +56,9 @@ class KeyQueue {
   redrain = false;
 }
 
+/** Stale heap entries tolerated beyond twice the live ones before a heap is pruned. */
+const STALE_SLACK = 32;
+
 /** A grant: the store's lease, to hand back on release. Wrapped so that it can never look like a promise. */
 export interface Granted {
   readonly lease: Lease;
@@ -76,6 +79,8 @@ export class Scheduler {
   /** Requests waiting per key, for maxQueue and stats. */
   private readonly waiting = new Map<string, number>();
   private readonly deadlines = new PriorityQueue<Waiter>((a, b) => a.options.deadlineAt < b.options.deadlineAt);
+  /** Waiters in `deadlines` that are still queued (the heap also holds settled ones, dropped lazily). */
+  private deadlinesLive = 0;
   private deadlineTimer: TimerHandle | undefined;
   private deadlineTimerAt = Infinity;
 
@@ -164,6 +169,7 @@ export class Scheduler {
       for (const key of keys) this.waiting.set(key.id, this.queued(key.id) + 1);
       if (options.deadlineAt !== Infinity) {
         this.deadlines.push(waiter);
+        this.deadlinesLive++;
         this.armDeadline();
       }
       waiter.unsubscribe = options.onCancel?.((reason) => this.settle(waiter, options.fail({ kind: 'canceled', reason })));
@@ -203,11 +209,17 @@ export class Scheduler {
     if (!queue) return;
     queue.live--;
     if (queue.live === 0 && !queue.draining) this.dispose(key, queue);
+    // Waiters that gave up (cancelled, deadline) hold their request until popped: drop them once they
+    // outnumber the live ones, so memory follows what actually waits, not what waited during a pause.
+    else if (queue.heap.length > 2 * queue.live + STALE_SLACK) queue.heap.prune((w) => w.queuedOn === key);
   }
 
   private settle(waiter: Waiter, outcome: { lease: Lease } | Error): void {
     if (waiter.state !== 'queued') return;
     waiter.state = 'done';
+    if (waiter.options.deadlineAt !== Infinity && --this.deadlinesLive * 2 + STALE_SLACK < this.deadlines.length) {
+      this.deadlines.prune((w) => w.state === 'queued');
+    }
     for (const key of waiter.keys) {
       const count = this.queued(key.id) - 1;
       if (count > 0) this.waiting.set(key.id, count);
