@@ -29,10 +29,24 @@ export function commandSender(client: RedisClientLike): SendCommand {
     return (args) => ioredis.call(args[0], args.slice(1));
   }
   if (typeof candidate?.sendCommand === 'function') {
+    if (isNodeRedisCluster(client)) {
+      throw new TypeError(
+        'RedisStore: a node-redis cluster client (createCluster) is not supported; use an ioredis Cluster, or a node-redis client of one node',
+      );
+    }
     const nodeRedis = client as NodeRedisLike;
     return (args) => nodeRedis.sendCommand(args);
   }
   throw new TypeError('RedisStore: expected `client` to be an ioredis client (v5) or a node-redis client (v4 or later)');
+}
+
+/**
+ * node-redis's cluster client has a `sendCommand(firstKey, isReadonly, args)` of its own: given our
+ * `sendCommand(args)` it fails on every call, and the store would fall back to local limits for good.
+ */
+function isNodeRedisCluster(client: unknown): boolean {
+  const candidate = client as { masters?: unknown; slots?: unknown };
+  return Array.isArray(candidate.masters) && Array.isArray(candidate.slots);
 }
 
 /** True for the error Redis answers EVALSHA with when the script is not in its cache (restart, SCRIPT FLUSH). */
