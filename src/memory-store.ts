@@ -199,6 +199,16 @@ export class MemoryStore implements RateLimitStore {
     return { ok: true, lease };
   }
 
+  /** The first of `keys` that is paused here, as acquire would refuse it; undefined when none is. */
+  pauseOf(keys: readonly KeySpec[]): AcquireResult | undefined {
+    const now = this.clock.now();
+    for (const spec of keys) {
+      const pausedUntil = this.records.get(spec.id)?.pausedUntil ?? 0;
+      if (pausedUntil > now) return { ok: false, key: spec.id, reason: 'paused', retryInMs: pausedUntil - now };
+    }
+    return undefined;
+  }
+
   written(keys: readonly KeySpec[], lease: Lease, writtenAfterMs: number): void {
     for (let i = 0; i < keys.length; i++) {
       const record = this.records.get(keys[i].id);

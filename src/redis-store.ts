@@ -116,6 +116,9 @@ export class RedisStore implements RateLimitStore {
   acquire(keys: readonly KeySpec[]): AcquireResult | Promise<AcquireResult> {
     if (this.closed) return Promise.reject(new Error('RedisStore: acquire() after close()'));
     if (!this.availability.up) return this.acquireLocally(keys, undefined);
+    // A pause this process knows of holds even where Redis does not (a 429 seen while it was down).
+    const known = this.local.pauseOf(keys);
+    if (known) return known;
     const id = `${this.tag}.${(++this.leaseSeq).toString(36)}`;
     const args = [
       this.options.timeArg(),
@@ -204,13 +207,18 @@ export class RedisStore implements RateLimitStore {
       String(this.options.leaseTtlMs),
     ];
     return this.call(THROTTLE, this.layout.group(spec.id), args).then(
-      (fields): ThrottleOutcome => ({
-        strikes: Number(fields[1]),
-        stale: Number(fields[2]) === 1,
-        pausedMs: decodeNumber(fields[3]),
-        source: report.delayMs === undefined ? 'backoff' : 'server',
-        learned: Number(fields[4]) === 1 ? decodeLearned(fields[5], fields[6], fields[7]) : undefined,
-      }),
+      (fields): ThrottleOutcome => {
+        const outcome: ThrottleOutcome = {
+          strikes: Number(fields[1]),
+          stale: Number(fields[2]) === 1,
+          pausedMs: decodeNumber(fields[3]),
+          source: report.delayMs === undefined ? 'backoff' : 'server',
+          learned: Number(fields[4]) === 1 ? decodeLearned(fields[5], fields[6], fields[7]) : undefined,
+        };
+        // The fallback store learns the pause too, so that an outage of Redis does not forget it.
+        this.local.throttle(spec, { ...report, delayMs: outcome.pausedMs, jitter: { ratio: 0, maxMs: 0 } });
+        return outcome;
+      },
       // The 429 is not lost: it pauses this process at least.
       () => this.local.throttle(spec, report),
     );

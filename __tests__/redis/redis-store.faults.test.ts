@@ -69,6 +69,24 @@ describe.each(CLIENT_KINDS)('RedisStore with %s, when Redis fails', (kind) => {
       ...options,
     }));
 
+  it('keeps a pause across an outage: one stored in Redis holds in the fallback, one heard during it holds after', async () => {
+    const s = make();
+    const k: KeySpec = { id: 'paused-app', level: 'client', limits: {}, marginMs: 0 };
+    const report = { backoff: { baseMs: 1000, maxMs: 60_000 }, jitter: { ratio: 0, maxMs: 0 }, random: 0 };
+    await s.throttle(k, { ...report, sentAt: s.clock.now(), delayMs: 1500 });
+    await server.stop();
+    const during = await s.acquire([k]); // Redis is down: refused on what this process heard
+    expect(during.ok ? 'granted' : during.reason).toBe('paused');
+    await sleep(1600);
+
+    await s.throttle(k, { ...report, sentAt: s.clock.now(), delayMs: 2500 }); // a 429 while Redis is down
+    await until(() => events.some(([kind]) => kind === 'fallback'));
+    await server.start();
+    await until(() => events.some(([kind]) => kind === 'recover'));
+    const after = await s.acquire([k]);
+    expect(after.ok ? 'granted' : after.reason).toBe('paused');
+  });
+
   it('limits locally while Redis is stopped, releases local leases locally, and shares again once it is back', async () => {
     const s = make();
     const k: KeySpec = { id: 'app', level: 'client', limits: { concurrent: 2 }, marginMs: 0 };
