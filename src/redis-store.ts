@@ -91,7 +91,11 @@ export class RedisStore implements RateLimitStore {
     this.timeouts = new CallTimeouts(clock, this.options.callTimeoutMs);
     this.serverTime = new ServerTimeOffset(() => clock.wallNow() - clock.now());
     this.renewer = new LeaseRenewer(clock, this.options.leaseTtlMs / 3, (leases) => this.renew(leases));
-    this.availability = new Availability(clock, this.options.probeIntervalMs, () => this.timeouts.track(this.send(['PING'])), {
+    // The probe writes, as every script does: a Redis out of memory (maxmemory, noeviction) still answers
+    // PING, and a PING probe would flip between fallback and recovery every probe interval.
+    const probeKey = `${this.options.prefix}{probe}`;
+    const probe = () => this.timeouts.track(this.send(['SET', probeKey, '1', 'PX', '1000']));
+    this.availability = new Availability(clock, this.options.probeIntervalMs, probe, {
       onFallback: this.options.onFallback,
       onRecover: this.options.onRecover,
     });

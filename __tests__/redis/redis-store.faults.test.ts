@@ -69,6 +69,24 @@ describe.each(CLIENT_KINDS)('RedisStore with %s, when Redis fails', (kind) => {
       ...options,
     }));
 
+  it('does not flap while Redis is out of memory (PING answers, writes fail): one fallback, one recovery', async () => {
+    const s = make();
+    const k: KeySpec = { id: 'oom-app', level: 'client', limits: { concurrent: 5 }, marginMs: 0 };
+    await redis.command(['CONFIG', 'SET', 'maxmemory-policy', 'noeviction']);
+    await redis.command(['CONFIG', 'SET', 'maxmemory', '1']);
+    try {
+      const during = await s.acquire([k]); // the script fails with OOM: the store falls back
+      expect(isShared(granted(during))).toBe(false);
+      await sleep(600); // a dozen probe intervals
+      expect(events.map(([kind]) => kind)).toEqual(['fallback']);
+    } finally {
+      await redis.command(['CONFIG', 'SET', 'maxmemory', '0']);
+    }
+    await until(() => events.some(([kind]) => kind === 'recover'));
+    expect(events.map(([kind]) => kind)).toEqual(['fallback', 'recover']);
+    expect(isShared(granted(await s.acquire([k])))).toBe(true);
+  });
+
   it('keeps a pause across an outage: one stored in Redis holds in the fallback, one heard during it holds after', async () => {
     const s = make();
     const k: KeySpec = { id: 'paused-app', level: 'client', limits: {}, marginMs: 0 };
