@@ -151,6 +151,21 @@ describe('SlidingWindowLog, judged by arrivals at the server', () => {
     expect(log.waitMs(2005)).toBe(155);
   });
 
+  it('measures the spread against the fastest round trip as it is now: a new fastest widens it', () => {
+    const log = new SlidingWindowLog(2, 1000);
+    log.settle(log.record(0), 90);
+    log.settle(log.record(0), 90); // the first N: stamped at their answers; the slowest is 90
+    expect(log.waitMs(1090)).toBe(0);
+    const a = log.record(1090);
+    const b = log.record(1090);
+    log.settle(a, 1179); // 89 ms: fastest 89, spread 1, floor 88: stamped 1091
+    log.settle(b, 1159); // 69 ms: fastest 69; the slowest recent answer took 89: spread 20, floor 49
+    expect(log.waitMs(2091)).toBe(0);
+    log.record(2091);
+    // b may have spent 20 ms more on its way in than the fastest did: stamped 1159 - 49 = 1110, not 1090.
+    expect(log.waitMs(2091)).toBe(19);
+  });
+
   it('runs a 2 s endpoint at the full rate of a 1 s window when writes are seen: requests on schedule count as arrived', () => {
     const limit = 10;
     const { arrivals, starts } = simulate(new SlidingWindowLog(limit, 1005), uniform(300), { baseIn: 1, baseBack: 2000, evidence: true });

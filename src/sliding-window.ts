@@ -16,8 +16,8 @@
  *
  * The floor comes from round trips measured from the best evidence of when a request left: when it was
  * handed to the operating system if the adapter saw it (Node's http adapter, see send-evidence.ts), else
- * when it was let go. It is the fastest round trip less the *spread* (the largest excess over the fastest
- * among the last N to 2N answers): a request's way in and the way back of another differ from the
+ * when it was let go. It is the fastest round trip less the *spread* (the slowest of the last N to 2N
+ * round trips less the fastest): a request's way in and the way back of another differ from the
  * fastest's by no more than round trips are seen to vary (the arrival assumption, README). Jitter and
  * stalls widen the spread and so lower the floor; the first N answers, before anything is known, get no
  * floor at all.
@@ -46,10 +46,10 @@ export class SlidingWindowLog {
   /** Fastest round trip seen (from the write when known, else from the start). */
   private fastestMs = Infinity;
   private settledCount = 0;
-  /** The spread: largest excess over the fastest round trip among the last N to 2N answers (two buckets). */
-  private excessNow = 0;
-  private excessBefore = 0;
-  private excessCount = 0;
+  /** The slowest round trip among the last N to 2N answers (two buckets), for the spread. */
+  private slowestNow = 0;
+  private slowestBefore = 0;
+  private bucketCount = 0;
 
   constructor(
     private limitValue: number,
@@ -78,7 +78,7 @@ export class SlidingWindowLog {
 
   /**
    * When the request of `entry` reached the server at the latest, as far as is known at `now`: its stamp
-   * once answered; while in flight, written and on schedule, its write plus the largest recent excess;
+   * once answered; while in flight, written and on schedule, the stamp its answer would give it at the latest;
    * else Infinity.
    */
   arrivalBound(entry: WindowEntry, now: number): number {
@@ -90,7 +90,8 @@ export class SlidingWindowLog {
   }
 
   private spread(): number {
-    return Math.max(this.excessNow, this.excessBefore);
+    // Against the fastest as it is now: a new fastest widens the spread of answers already in.
+    return Math.max(0, Math.max(this.slowestNow, this.slowestBefore) - this.fastestMs);
   }
 
   /** How long, at least, the way back takes (see above); 0 until N answers are in. */
@@ -151,19 +152,19 @@ export class SlidingWindowLog {
     const sinceStart = Math.max(0, now - entry.start);
     const latency = writtenAfterMs === undefined ? sinceStart : sinceStart - Math.min(Math.max(0, writtenAfterMs), sinceStart);
     if (latency < this.fastestMs) this.fastestMs = latency;
-    this.noteExcess(latency - this.fastestMs);
+    this.noteLatency(latency);
     // The floor before this answer counts: the first N answers get none.
     entry.stamp = Math.max(entry.start, now - this.floor());
     this.settledCount++;
   }
 
-  /** Keeps the largest excess of the last N to 2N answers: old outliers age out, recent ones count. */
-  private noteExcess(excess: number): void {
-    if (excess > this.excessNow) this.excessNow = excess;
-    if (++this.excessCount >= Math.max(1, this.limitValue)) {
-      this.excessBefore = this.excessNow;
-      this.excessNow = 0;
-      this.excessCount = 0;
+  /** Keeps the slowest round trip of the last N to 2N answers: old outliers age out, recent ones count. */
+  private noteLatency(latency: number): void {
+    if (latency > this.slowestNow) this.slowestNow = latency;
+    if (++this.bucketCount >= Math.max(1, this.limitValue)) {
+      this.slowestBefore = this.slowestNow;
+      this.slowestNow = 0;
+      this.bucketCount = 0;
     }
   }
 

@@ -21,7 +21,7 @@ function lua(value: number): string {
  *   nc the server named the concurrency, AIMD stays off for it (1 or absent)
  *   aw/at AIMD window/threshold · sb/sc/sp start counter bucket start/current/previous
  *   nl number of window logs in use · f1/n1, f2/n2 fastest latency and settled count of log 1 and 2
- *   x1/X1/k1, x2/X2/k2 largest excess of the current and the previous bucket of answers, answers in the bucket
+ *   x1/X1/k1, x2/X2/k2 slowest round trip of the current and the previous bucket of answers, answers in the bucket
  *   N1/W1, N2/W2 limit and window (margin included) of log 1 and 2 as last checked
  *   br/bu/bs/bn quota budget remaining/until/spacing/next start (from observe) · tx keys expire at
  *
@@ -271,22 +271,25 @@ end
 
 -- SlidingWindowLog.settle (with noteExcess and floor): the round trip from the write when the guard
 -- saw it (wrote = ms after the grant), else from the start; the stamp is the answer less the floor, the
--- fastest round trip less the spread (largest excess of the last n to 2n answers), none for the first n.
+-- fastest round trip less the spread (the slowest of the last n to 2n round trips less the fastest), none
+-- for the first n.
 local function settle(v, j, n, start, now, wrote)
   local fk, nk, xk, Xk, kk = 'f' .. j, 'n' .. j, 'x' .. j, 'X' .. j, 'k' .. j
   local since = math.max(0, now - start)
   local latency = since
   if wrote ~= nil then latency = since - math.min(math.max(0, wrote), since) end
   if latency < (v[fk] or INF) then v[fk] = latency end
-  local excess = latency - v[fk]
-  if excess > (v[xk] or 0) then v[xk] = excess end
+  if latency > (v[xk] or 0) then v[xk] = latency end
   v[kk] = (v[kk] or 0) + 1
   if v[kk] >= math.max(1, n) then
     v[Xk] = v[xk] or 0; v[xk] = 0; v[kk] = 0
   end
   local count = v[nk] or 0
   local floor = 0
-  if count >= n then floor = math.max(0, v[fk] - math.max(v[xk] or 0, v[Xk] or 0)) end
+  if count >= n then
+    local spread = math.max(0, math.max(v[xk] or 0, v[Xk] or 0) - v[fk])
+    floor = math.max(0, v[fk] - spread)
+  end
   v[nk] = count + 1
   return math.max(start, now - floor)
 end
