@@ -14,13 +14,14 @@
  * arrived. Its answer is one: nothing is answered before it arrives. Earlier than the answer by the
  * *floor*: how long the way back (server and network) takes at least, which no request was faster than.
  *
- * The floor comes from round trips measured from the best evidence of when a request left: when it was
- * handed to the operating system if the adapter saw it (Node's http adapter, see send-evidence.ts), else
- * when it was let go. It is the fastest round trip less the *spread* (the slowest of the last N to 2N
- * round trips less the fastest): a request's way in and the way back of another differ from the
- * fastest's by no more than round trips are seen to vary (the arrival assumption, README). Jitter and
- * stalls widen the spread and so lower the floor; the first N answers, before anything is known, get no
- * floor at all.
+ * The floor comes from round trips measured from when each request was handed to the operating system,
+ * which the adapter must have seen (Node's http adapter, see send-evidence.ts): it is the fastest such
+ * round trip less the *spread* (the slowest of the last N to 2N round trips less the fastest). What varies
+ * on our side (connection set-up, our event loop) happens before the write; what varies after it, the
+ * network and the server, shows in the spread, so a request's way in and another's way back differ from
+ * the fastest's by no more than that (the arrival assumption, README). The first N answers get no floor.
+ * Without that evidence (browsers, the fetch adapter, custom adapters) the way in and the way back can vary
+ * apart, unseen, and an answered request is stamped at its answer.
  *
  * A request in flight holds its place (stamp Infinity) until answered, with one exception, for endpoints
  * slower than the window: a request known to be written and on schedule (written no longer ago than the
@@ -149,8 +150,14 @@ export class SlidingWindowLog {
    * how long after its start it was handed to the operating system, if known.
    */
   settle(entry: WindowEntry, now: number, writtenAfterMs?: number): void {
+    if (writtenAfterMs === undefined) {
+      // No evidence of when it left: its way in and the way back may have varied apart (a browser's
+      // preflight and main thread, a custom adapter), so the answer itself is the only bound.
+      entry.stamp = Math.max(entry.start, now);
+      return;
+    }
     const sinceStart = Math.max(0, now - entry.start);
-    const latency = writtenAfterMs === undefined ? sinceStart : sinceStart - Math.min(Math.max(0, writtenAfterMs), sinceStart);
+    const latency = sinceStart - Math.min(Math.max(0, writtenAfterMs), sinceStart);
     if (latency < this.fastestMs) this.fastestMs = latency;
     this.noteLatency(latency);
     // The floor before this answer counts: the first N answers get none.

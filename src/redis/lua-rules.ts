@@ -269,15 +269,15 @@ local function log_wait(key, n, w, now, poll)
   return 0
 end
 
--- SlidingWindowLog.settle (with noteExcess and floor): the round trip from the write when the guard
--- saw it (wrote = ms after the grant), else from the start; the stamp is the answer less the floor, the
+-- SlidingWindowLog.settle (with noteLatency and floor): without the write (wrote = ms after the grant),
+-- the answer itself; with it, the round trip from the write, and the stamp is the answer less the floor, the
 -- fastest round trip less the spread (the slowest of the last n to 2n round trips less the fastest), none
 -- for the first n.
 local function settle(v, j, n, start, now, wrote)
+  if wrote == nil then return math.max(start, now) end
   local fk, nk, xk, Xk, kk = 'f' .. j, 'n' .. j, 'x' .. j, 'X' .. j, 'k' .. j
   local since = math.max(0, now - start)
-  local latency = since
-  if wrote ~= nil then latency = since - math.min(math.max(0, wrote), since) end
+  local latency = since - math.min(math.max(0, wrote), since)
   if latency < (v[fk] or INF) then v[fk] = latency end
   if latency > (v[xk] or 0) then v[xk] = latency end
   v[kk] = (v[kk] or 0) + 1
