@@ -14,20 +14,11 @@ import { isRateLimitError } from '../src/errors';
 import { MemoryStore } from '../src/memory-store';
 import { rateGuard } from '../src/rate-guard';
 import { FakeClock } from './helpers/fake-clock';
+import { rng } from './helpers/rng';
 
 const LIMITS = { client: { requests: 6, perMs: 1000, concurrent: 4 }, token: { requests: 3, perMs: 1000, concurrent: 2 } };
 const MARGIN_MS = 5;
 const TOKENS = ['t0', 't1', 't2'];
-
-/** mulberry32: one reproducible run per seed. */
-function rng(seed: number): () => number {
-  return () => {
-    let t = (seed += 0x6d2b79f5);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Sent {
   id: number;

@@ -296,19 +296,23 @@ describe('memory', () => {
   });
 });
 
+/** A store whose every acquire takes 50 ms of fake time, as a networked one does. */
+function slowStore(clock: FakeClock, memory: MemoryStore): RateLimitStore {
+  return {
+    clock,
+    acquire: (keys) => new Promise((resolve) => clock.setTimer(() => resolve(memory.acquire(keys)), 50)),
+    release: (keys, outcome, lease, written) => memory.release(keys, outcome, lease, written),
+    throttle: (key, report) => memory.throttle(key, report),
+    observe: (key, observation) => memory.observe(key, observation),
+    snapshot: (prefix) => memory.snapshot(prefix),
+  };
+}
+
 describe('cancelled before the grant arrives', () => {
   it('sends nothing when the caller aborts during an asynchronous acquire (a Redis round trip), and frees the slot', async () => {
     const clock = new FakeClock();
     const memory = new MemoryStore({ clock });
-    // A store whose every decision takes 50 ms, as a networked one does.
-    const slow: RateLimitStore = {
-      clock,
-      acquire: (keys) => new Promise((resolve) => clock.setTimer(() => resolve(memory.acquire(keys)), 50)),
-      release: (keys, outcome, lease, written) => memory.release(keys, outcome, lease, written),
-      throttle: (key, report) => memory.throttle(key, report),
-      observe: (key, observation) => memory.observe(key, observation),
-      snapshot: (prefix) => memory.snapshot(prefix),
-    };
+    const slow = slowStore(clock, memory);
     const { api, sent } = mockApi({ store: slow, limits: { client: { concurrent: 1 } } }, { clock, store: memory });
     const controller = new AbortController();
     const call = track(api.get('/aborted', { signal: controller.signal }));
@@ -327,14 +331,7 @@ describe('cancelled before the grant arrives', () => {
   it('settles at once a request aborted during the acquire that then has to wait (its signal no longer fires)', async () => {
     const clock = new FakeClock();
     const memory = new MemoryStore({ clock });
-    const slow: RateLimitStore = {
-      clock,
-      acquire: (keys) => new Promise((resolve) => clock.setTimer(() => resolve(memory.acquire(keys)), 50)),
-      release: (keys, outcome, lease, written) => memory.release(keys, outcome, lease, written),
-      throttle: (key, report) => memory.throttle(key, report),
-      observe: (key, observation) => memory.observe(key, observation),
-      snapshot: (prefix) => memory.snapshot(prefix),
-    };
+    const slow = slowStore(clock, memory);
     const { api, sent } = mockApi({ store: slow, limits: { client: { requests: 1, perMs: 1000 } } }, { clock, store: memory });
     const first = track(api.get('/first'));
     await clock.advance(100);

@@ -11,6 +11,7 @@ import { MemoryStore } from '../../src/memory-store';
 import { RedisStore } from '../../src/redis-store';
 import type { AcquireResult, KeySnapshot, KeySpec, Lease, RateLimitStore, ReleaseOutcome, ThrottleReport } from '../../src/store';
 import { FakeClock } from '../helpers/fake-clock';
+import { rng } from '../helpers/rng';
 import { connect, type TestClient } from './helpers/clients';
 import { RedisServer } from './helpers/redis-server';
 
@@ -26,16 +27,6 @@ afterAll(async () => {
   await redis.close();
   await server.stop();
 });
-
-/** mulberry32: a reproducible run per seed. */
-function rng(seed: number): () => number {
-  return () => {
-    let t = (seed += 0x6d2b79f5);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Scenario {
   name: string;
