@@ -66,7 +66,7 @@ function forEntries(lease: MemoryLease | undefined, i: number, fn: (entry: Windo
 
 /**
  * Default safety margin of a window: 0.5% of it, at most 25 ms (see the windowMarginMs option). Small,
- * because entries are already stamped by their likely arrival (see SlidingWindowLog).
+ * because entries are already stamped by the latest their requests may have arrived (see SlidingWindowLog).
  */
 export function defaultMargin(windowMs: number): number {
   return Math.min(25, Math.ceil(windowMs * 0.005));
