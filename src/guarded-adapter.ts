@@ -197,7 +197,8 @@ class GuardedCall implements WaitOptions, SendListener {
     this.sentAt = sentAt;
     this.writtenAt = undefined;
     const watch = sendWatch();
-    const sending = watch ? watch.run(this, () => this.adapter(config)) : this.adapter(config);
+    // The adapter and config go in as they are: no closure per attempt.
+    const sending = watch ? watch.run(this, this.adapter, config) : this.adapter(config);
     return sending.then(
       (response) => this.answered(lease, sentAt, response, response, undefined),
       (error: unknown) => this.answered(lease, sentAt, (error as { response?: AxiosResponse } | null)?.response, undefined, error),

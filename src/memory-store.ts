@@ -57,12 +57,6 @@ function settle(log: SlidingWindowLog | undefined, entry: WindowEntry, outcome: 
   else entry.stamp = Math.max(entry.start, now);
 }
 
-/** Calls `fn` on each window entry a lease recorded for key i. */
-function forEntries(lease: MemoryLease | undefined, i: number, fn: (entry: WindowEntry, log: number) => void): void {
-  const entries = lease?.entries[i];
-  if (Array.isArray(entries)) entries.forEach(fn);
-  else if (entries) fn(entries, 0);
-}
 
 /**
  * Default safety margin of a window: 0.5% of it, at most 25 ms (see the windowMarginMs option). Small,
@@ -209,12 +203,15 @@ export class MemoryStore implements RateLimitStore {
     return undefined;
   }
 
-  written(keys: readonly KeySpec[], lease: Lease, writtenAfterMs: number): void {
+  written(keys: readonly KeySpec[], lease: Lease, writtenAfterMs: number): boolean {
     for (let i = 0; i < keys.length; i++) {
       const record = this.records.get(keys[i].id);
       if (!record) continue;
-      forEntries(lease as MemoryLease, i, (entry, j) => record.logs[j]?.written(entry, entry.start + writtenAfterMs));
+      const entries = (lease as MemoryLease).entries[i];
+      if (Array.isArray(entries)) entries.forEach((entry, j) => record.logs[j]?.written(entry, entry.start + writtenAfterMs));
+      else if (entries) record.logs[0]?.written(entries, entries.start + writtenAfterMs);
     }
+    return true;
   }
 
   release(keys: readonly KeySpec[], outcome: ReleaseOutcome, lease: Lease, writtenAfterMs?: number): void {
@@ -222,7 +219,10 @@ export class MemoryStore implements RateLimitStore {
     for (let i = 0; i < keys.length; i++) {
       const record = this.records.get(keys[i].id);
       if (!record) continue;
-      forEntries(lease as MemoryLease, i, (entry, j) => settle(record.logs[j], entry, outcome, now, writtenAfterMs));
+      // One entry per log; the usual single log settles without a closure.
+      const entries = (lease as MemoryLease | undefined)?.entries[i];
+      if (Array.isArray(entries)) entries.forEach((entry, j) => settle(record.logs[j], entry, outcome, now, writtenAfterMs));
+      else if (entries) settle(record.logs[0], entries, outcome, now, writtenAfterMs);
       if (outcome === 'ok') {
         // Only an answer to a request sent after the pause began says the server is willing again: one that
         // was already on the wire says nothing of it, and must not end the probe nor reset the backoff.

@@ -175,9 +175,9 @@ export class RedisStore implements RateLimitStore {
   }
 
   /** Only leases of the fallback store keep it: Redis is not told (it would cost a round trip per request). */
-  written(keys: readonly KeySpec[], lease: Lease, writtenAfterMs: number): void {
+  written(keys: readonly KeySpec[], lease: Lease, writtenAfterMs: number): boolean {
     const held = lease as StoreLease;
-    if (!held.shared) this.local.written(keys, held.lease, writtenAfterMs);
+    return !held.shared && this.local.written(keys, held.lease, writtenAfterMs);
   }
 
   release(keys: readonly KeySpec[], outcome: ReleaseOutcome, lease: Lease, writtenAfterMs?: number): void | Promise<void> {
@@ -273,8 +273,7 @@ export class RedisStore implements RateLimitStore {
   async resume(clientId: string): Promise<number> {
     const local = this.local.resume(clientId);
     if (this.closed) return local;
-    const listed = await this.timeouts.track(this.send(['ZRANGE', this.layout.indexOf(clientId), '0', '-1']));
-    const ids = (Array.isArray(listed) ? listed : []).map(String).filter((id) => isKeyOfClient(id, clientId));
+    const ids = (await this.indexedIds(clientId)).filter((id) => isKeyOfClient(id, clientId));
     if (ids.length === 0) return local;
     const reply = await this.call(RESUME, ids.flatMap((id) => this.layout.group(id)), [this.options.timeArg(), ...ids]);
     return Math.max(local, Number(reply[1]));
@@ -323,9 +322,14 @@ export class RedisStore implements RateLimitStore {
     );
   }
 
-  private async readSnapshot(prefix: string): Promise<KeySnapshot[]> {
+  /** The ids listed in the index of `prefix` that start with it (expired ones included until a script drops them). */
+  private async indexedIds(prefix: string): Promise<string[]> {
     const listed = await this.timeouts.track(this.send(['ZRANGE', this.layout.indexOf(prefix), '0', '-1']));
-    const ids = (Array.isArray(listed) ? listed : []).map(String).filter((id) => id.startsWith(prefix));
+    return (Array.isArray(listed) ? listed : []).map(String).filter((id) => id.startsWith(prefix));
+  }
+
+  private async readSnapshot(prefix: string): Promise<KeySnapshot[]> {
+    const ids = await this.indexedIds(prefix);
     if (ids.length === 0) return [];
     const keys = ids.flatMap((id) => this.layout.group(id));
     const fields = await this.call(SNAPSHOT, keys, [this.options.timeArg(), ...ids]);

@@ -119,13 +119,14 @@ export class Scheduler {
    * request as arrived before its answer (slow endpoints), so waiters on its keys look again.
    */
   written(keys: readonly KeySpec[], lease: Lease, writtenAfterMs: number): void {
-    if (!this.store.written) return;
+    let kept = false;
     try {
-      this.store.written(keys, lease, writtenAfterMs);
+      kept = this.store.written?.(keys, lease, writtenAfterMs) ?? false;
     } catch {
-      return;
+      // a store that cannot take it waits for the answer instead
     }
-    this.wake(keys);
+    // Only a store that kept it can admit anyone sooner: no wake (a Redis round trip) for nothing.
+    if (kept) this.wake(keys);
   }
 
   /** Gives the slots back and wakes whoever waits on those keys. */

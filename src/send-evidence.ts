@@ -16,8 +16,8 @@ export interface SendListener {
 }
 
 export interface SendWatch {
-  /** Runs `send` so that every Node http request it makes reports its write to `listener`. */
-  run<T>(listener: SendListener, send: () => T): T;
+  /** Runs `send(arg)` so that every Node http request it makes reports its write to `listener`. */
+  run<A, T>(listener: SendListener, send: (arg: A) => T, arg: A): T;
 }
 
 interface EventSource {
@@ -27,7 +27,7 @@ interface EventSource {
 interface NodeBuiltins {
   'node:diagnostics_channel': { subscribe(name: string, onMessage: (message: unknown) => void): void };
   'node:async_hooks': {
-    AsyncLocalStorage: new <T>() => { run<R>(store: T, fn: () => R): R; getStore(): T | undefined };
+    AsyncLocalStorage: new <T>() => { run<A, R>(store: T, fn: (arg: A) => R, arg: A): R; getStore(): T | undefined };
   };
 }
 
@@ -53,7 +53,7 @@ export function sendWatch(): SendWatch | null {
       const request = (message as { request?: EventSource } | null)?.request;
       if (listener && typeof request?.once === 'function') request.once('finish', () => listener.requestWritten());
     });
-    shared = { run: (listener, send) => current.run(listener, send) };
+    shared = { run: (listener, send, arg) => current.run(listener, send, arg) };
   } catch {
     // An older Node or a sandbox without these modules: no evidence, the guard measures from the grant.
   }

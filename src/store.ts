@@ -161,9 +161,10 @@ export interface RateLimitStore {
   /**
    * Optional: the request of `lease`, still in flight, was handed to the operating system `writtenAfterMs`
    * after its grant. A store that keeps it may count a request on schedule as arrived before its answer
-   * (endpoints slower than the window); one that does not simply waits for the answer.
+   * (endpoints slower than the window); one that does not simply waits for the answer. Returns true when
+   * it kept it (waiters of those keys may then look again), false when it did not.
    */
-  written?(keys: readonly KeySpec[], lease: Lease, writtenAfterMs: number): void;
+  written?(keys: readonly KeySpec[], lease: Lease, writtenAfterMs: number): boolean;
   /**
    * Records a 429 on `key`, in one atomic step: counts it, adopts a limit the server named, and pauses the key
    * for the server's delay or the backoff (plus jitter); after the pause one probe request goes first.
