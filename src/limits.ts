@@ -57,3 +57,54 @@ export function nextLearnedLimit(current: number | undefined, named: number): nu
   if (current === undefined || named < current) return named;
   return Math.max(1, current - 1);
 }
+
+/** `a` (n per w) can never let through more than `b` allows: in any interval of b's window, at most b's n. */
+function rateImplies(a: RateSpec, b: RateSpec): boolean {
+  if (a.perMs >= b.perMs) return a.requests <= b.requests;
+  // An interval of b's window is covered by ceil(wb / wa) intervals of a's.
+  return a.requests * Math.ceil(b.perMs / a.perMs) <= b.requests;
+}
+
+/**
+ * One rate that keeps both `a` and `b`: the one that implies the other, else the faster of two rates that
+ * imply both (the shorter window with its count cut to fit the longer one, or the longer window with the
+ * smaller count).
+ */
+export function strictestRate(a: RateSpec, b: RateSpec): RateSpec {
+  if (rateImplies(a, b)) return a;
+  if (rateImplies(b, a)) return b;
+  const [short, long] = a.perMs < b.perMs ? [a, b] : [b, a];
+  const cut = Math.min(short.requests, Math.floor(long.requests / Math.ceil(long.perMs / short.perMs)));
+  const inShort = { requests: cut, perMs: short.perMs };
+  const inLong = { requests: short.requests, perMs: long.perMs };
+  return cut >= 1 && cut / short.perMs >= inLong.requests / inLong.perMs ? inShort : inLong;
+}
+
+/**
+ * The limits that keep every one of `specs` (guards that configured one key differently): the strictest
+ * rate and concurrency. Rates are folded shortest window first, then fewest requests, so that any order of
+ * `specs` (and the Lua mirror) gives the same result.
+ */
+export function strictestLimits(specs: readonly LimitSpec[]): LimitSpec {
+  const rates: RateSpec[] = [];
+  let concurrent: number | undefined;
+  for (const spec of specs) {
+    if (spec.requests !== undefined) rates.push({ requests: spec.requests, perMs: spec.perMs ?? DEFAULT_WINDOW_MS });
+    concurrent = stricter(concurrent, spec.concurrent);
+  }
+  rates.sort((a, b) => a.perMs - b.perMs || a.requests - b.requests);
+  const merged: LimitSpec = {};
+  if (rates.length > 0) {
+    const rate = rates.reduce(strictestRate);
+    merged.requests = rate.requests;
+    merged.perMs = rate.perMs;
+  }
+  if (concurrent !== undefined) merged.concurrent = concurrent;
+  return merged;
+}
+
+/** A configured spec as a short text that both stores derive alike (the Lua reads the same numbers). */
+export function limitsSignature(limits: LimitSpec): string {
+  const part = (value: number | undefined) => (value === undefined ? '' : String(value));
+  return `${part(limits.requests)}/${part(limits.perMs)}/${part(limits.concurrent)}`;
+}

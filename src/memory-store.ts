@@ -1,7 +1,7 @@
 import { aimdOnSuccess, aimdOnThrottle, decreasedRate, increasedRate, INITIAL_AIMD, StartCounter, type AimdState } from './adaptive.js';
 import { addJitter, exponentialBackoff } from './backoff.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
-import { DEFAULT_WINDOW_MS, effectiveLimits, nextLearnedLimit, summarize, type EffectiveLimits } from './limits.js';
+import { DEFAULT_WINDOW_MS, effectiveLimits, limitsSignature, nextLearnedLimit, strictestLimits, summarize, type EffectiveLimits } from './limits.js';
 import type { LimitLevel } from './parse-429.js';
 import { SlidingWindowLog, type WindowEntry } from './sliding-window.js';
 import type {
@@ -85,7 +85,13 @@ class KeyRecord {
   strikes = 0;
   throttled = 0;
   learned: LearnedLimits = {};
+  /** The strictest of the limits the guards that used this key lately configured (see configure). */
   configured: LimitSpec = {};
+  /** Each distinct configured spec, by limitsSignature, with when a guard last used it. */
+  private readonly sources = new Map<string, { limits: LimitSpec; seenAt: number }>();
+  /** The spec of the last configure, and when its source was last refreshed: the usual call looks no further. */
+  private lastLimits: LimitSpec | undefined;
+  private lastSeenAt = Number.NEGATIVE_INFINITY;
   budget: QuotaBudget | undefined;
   /** AIMD state, for keys with nothing configured and no concurrency named by the server. */
   aimd: AimdState | undefined;
@@ -107,10 +113,29 @@ class KeyRecord {
     return (this.effectiveCache ??= effectiveLimits(this.configured, this.learned));
   }
 
-  configure(spec: KeySpec): void {
+  /**
+   * Guards that share a key may configure it differently (two deploys, two teams): the key keeps the
+   * strictest of the specs used in the last `holdMs`, so that neither guard's limit is exceeded by the two
+   * together. A spec unused for that long stops binding. Sources are refreshed at most every tenth of
+   * `holdMs`, so the usual call only compares one reference.
+   */
+  configure(spec: KeySpec, now: number, holdMs: number): void {
     if (spec.adaptive && !this.aimd && !this.namedConcurrency) this.aimd = { ...INITIAL_AIMD };
-    if (spec.limits === this.configured) return;
-    this.configured = spec.limits;
+    const refreshEvery = holdMs / 10;
+    if (spec.limits === this.lastLimits && now - this.lastSeenAt < refreshEvery) return;
+    const signature = limitsSignature(spec.limits);
+    const seen = this.sources.get(signature);
+    this.lastLimits = spec.limits;
+    if (seen && now - seen.seenAt < refreshEvery) {
+      this.lastSeenAt = seen.seenAt;
+      return;
+    }
+    this.lastSeenAt = now;
+    this.sources.set(signature, { limits: spec.limits, seenAt: now });
+    for (const [other, source] of this.sources) {
+      if (now - source.seenAt >= holdMs) this.sources.delete(other);
+    }
+    this.configured = strictestLimits(Array.from(this.sources.values(), (source) => source.limits));
     this.effectiveCache = undefined;
   }
 
@@ -149,16 +174,14 @@ export class MemoryStore implements RateLimitStore {
 
   acquire(keys: readonly KeySpec[]): AcquireResult {
     const now = this.clock.now();
+    // Pauses first: a paused key is the longest wait, so report it rather than a short rate wait. A refusal
+    // for a pause touches nothing, so that a store that keeps pauses nearer the caller (RedisStore's local
+    // copy) can give the same answer without asking.
+    const paused = this.pauseOf(keys, now);
+    if (paused) return paused;
     const records = this.scratch;
     records.length = 0;
-    // Pauses first: a paused key is the longest wait, so report it rather than a short rate wait.
-    for (const spec of keys) {
-      const record = this.record(spec, now);
-      records.push(record);
-      if (record.pausedUntil > now) {
-        return { ok: false, key: spec.id, reason: 'paused', retryInMs: record.pausedUntil - now };
-      }
-    }
+    for (const spec of keys) records.push(this.record(spec, now));
     for (let i = 0; i < keys.length; i++) {
       const record = records[i];
       const concurrent = record.concurrency();
@@ -194,8 +217,7 @@ export class MemoryStore implements RateLimitStore {
   }
 
   /** The first of `keys` that is paused here, as acquire would refuse it; undefined when none is. */
-  pauseOf(keys: readonly KeySpec[]): AcquireResult | undefined {
-    const now = this.clock.now();
+  pauseOf(keys: readonly KeySpec[], now = this.clock.now()): AcquireResult | undefined {
     for (const spec of keys) {
       const pausedUntil = this.records.get(spec.id)?.pausedUntil ?? 0;
       if (pausedUntil > now) return { ok: false, key: spec.id, reason: 'paused', retryInMs: pausedUntil - now };
@@ -341,7 +363,7 @@ export class MemoryStore implements RateLimitStore {
       this.records.set(spec.id, record);
       this.armSweep();
     }
-    record.configure(spec);
+    record.configure(spec, now, this.idleTtlMs);
     return record;
   }
 

@@ -70,6 +70,7 @@ export class SlidingWindowLog {
    */
   waitMs(now: number): number | undefined {
     if (this.size < this.limitValue) return 0;
+    this.forget(now);
     if (this.size > this.limitValue) return this.waitAfterShrink(now);
     const stamp = this.arrivalBound(this.entries[this.head], now);
     if (stamp === Infinity) return undefined;
@@ -116,16 +117,22 @@ export class SlidingWindowLog {
     return stamp === Infinity ? undefined : stamp + this.windowMs - now;
   }
 
-  /** Records a request starting at `now`. Call only when {@link waitMs} is 0. */
-  record(now: number): WindowEntry {
-    const entry: WindowEntry = { start: now, stamp: Infinity, written: undefined };
-    // Entries that have left the window can never matter again (an entry in flight that was admitted past
-    // on its on-schedule bound included: the decision it allowed is taken). Others are kept even beyond the
-    // newest N: after a limit shrinks, they count again if it grows back within the window.
-    while (this.size > 0 && this.arrivalBound(this.entries[this.head], now) + this.windowMs <= now) {
+  /**
+   * Drops the oldest entries that have left the window, but never the newest N: a window that grows (a
+   * learned 2 per second after 3 per 500 ms) must still count them. Entries inside the window are kept even
+   * beyond the newest N: after a limit shrinks, they count again if it grows back within the window.
+   */
+  private forget(now: number): void {
+    while (this.size > this.limitValue && this.arrivalBound(this.entries[this.head], now) + this.windowMs <= now) {
       this.head = (this.head + 1) % this.entries.length;
       this.size--;
     }
+  }
+
+  /** Records a request starting at `now`. Call only when {@link waitMs} is 0. */
+  record(now: number): WindowEntry {
+    const entry: WindowEntry = { start: now, stamp: Infinity, written: undefined };
+    this.forget(now);
     if (this.size === this.entries.length) this.relayout(this.size * 2);
     this.entries[(this.head + this.size) % this.entries.length] = entry;
     this.size++;

@@ -45,6 +45,32 @@ export function describeStoreContract(name: string, make: () => Promise<StoreUnd
       expect(await store.resume!(app.id)).toBe(0);
     });
 
+    it('keeps the strictest limits of the guards that share a key, until one is unused for the idle TTL (5 min)', async () => {
+      const { store } = subject;
+      const strict = key({ requests: 2, perMs: 1000 });
+      const loose: KeySpec = { ...strict, limits: { requests: 5, perMs: 1000, concurrent: 1 } };
+      const lease = async (spec: KeySpec) => {
+        const result = await store.acquire([spec]);
+        return result.ok ? result.lease : result.reason;
+      };
+      const first = await lease(strict);
+      await store.release([strict], 'ok', first);
+      const second = await lease(loose);
+      expect(await lease(loose)).toBe('concurrency'); // the loose guard's own concurrency of 1
+      await store.release([loose], 'ok', second);
+      expect(await lease(loose)).toBe('rate'); // the strict guard's 2 per second, counting both guards' starts
+      expect((await store.snapshot(strict.id))[0].configured).toEqual({ requests: 2, perMs: 1000, concurrent: 1 });
+
+      await subject.advance(300_000);
+      // The strict guard has not been seen for the idle TTL: the loose one's 5 per second are its own again.
+      for (let i = 0; i < 5; i++) {
+        const granted = await lease(loose);
+        expect(typeof granted).not.toBe('string');
+        await store.release([loose], 'ok', granted);
+      }
+      expect(await lease(loose)).toBe('rate');
+    });
+
     it('keeps the probe and the strikes when a request sent before the pause answers after it', async () => {
       const { store } = subject;
       const k = key({});

@@ -82,6 +82,21 @@ describe('GipoNext: sliding window per client_id', () => {
     console.log(`giponext configured: 40 requests in ${Math.round(elapsedMs)} ms (ideal ≈ 1500 ms)`);
   });
 
+  it('keeps the strictest limits when two instances of one client_id are configured differently', async () => {
+    // A server limit of 10 per 500 ms; one team configured 5 (and 20 in flight), another 20 (and 2 in flight).
+    emulator = await startEmulator({ vendor: 'giponext', windowMs: 500, appRate: 10 });
+    const store = new MemoryStore();
+    const cautious = guardedClient(emulator.url, { clientId: 'two-teams', limits: { client: { requests: 5, perMs: 500, concurrent: 20 } } }, store);
+    const eager = guardedClient(emulator.url, { clientId: 'two-teams', limits: { client: { requests: 20, perMs: 500, concurrent: 2 } } }, store);
+    const { results } = await burst([cautious.api, eager.api], 30, 3);
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    const stats = emulator.stats();
+    expect(stats.maxInWindowPerApp).toBeLessThanOrEqual(5);
+    expect(stats.maxInFlightPerApp).toBeLessThanOrEqual(2);
+    expect(stats.rejected429).toBe(0);
+    expectEachAcceptedOnce(stats, 30);
+  });
+
   it('with no limit configured, pauses the whole app on its 429 body and replays everything', async () => {
     emulator = await startEmulator({ vendor: 'giponext', windowMs: 500, appRate: 10 });
     const client = guardedClient(emulator.url, { clientId: 'gipo-2' });

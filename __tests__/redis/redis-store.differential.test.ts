@@ -32,6 +32,8 @@ interface Scenario {
   name: string;
   client: Omit<KeySpec, 'id'>;
   token: Omit<KeySpec, 'id'>;
+  /** Other guards' specs of the same app key, picked at random beside `client` (the strictest must win). */
+  otherClients?: Array<Omit<KeySpec, 'id'>>;
 }
 
 const SCENARIOS: Scenario[] = [
@@ -50,7 +52,20 @@ const SCENARIOS: Scenario[] = [
     client: { level: 'client', limits: { requests: 6, perMs: 800 }, marginMs: 8 },
     token: { level: 'token', limits: {}, marginMs: 0 },
   },
+  {
+    name: 'guards that configure one app key differently, some of them left unused',
+    client: { level: 'client', limits: { requests: 4, perMs: 1000, concurrent: 3 }, marginMs: 10 },
+    token: { level: 'token', limits: { requests: 3, perMs: 500 }, marginMs: 5 },
+    otherClients: [
+      { level: 'client', limits: { requests: 9, perMs: 300 }, marginMs: 10 },
+      { level: 'client', limits: { requests: 30, perMs: 5000, concurrent: 5 }, marginMs: 10 },
+      { level: 'client', limits: { concurrent: 2 }, marginMs: 10 },
+    ],
+  },
 ];
+
+/** Short, so that a configuration left unused stops binding within a run. */
+const IDLE_TTL_MS = 6000;
 
 const normalize = (snapshots: KeySnapshot[]) => [...snapshots].sort((a, b) => (a.key < b.key ? -1 : 1));
 
@@ -72,7 +87,7 @@ async function runScenario(scenario: Scenario, seed: number, steps: number): Pro
   const random = rng(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
   const clock = new FakeClock();
-  const memory = new MemoryStore({ clock });
+  const memory = new MemoryStore({ clock, idleTtlMs: IDLE_TTL_MS, sweepIntervalMs: 1e9 });
   const prefix = `diff-${seed}-${Math.random().toString(36).slice(2, 8)}:`;
   const shared = new RedisStore({
     client: redis.client,
@@ -82,9 +97,13 @@ async function runScenario(scenario: Scenario, seed: number, steps: number): Pro
     leaseTtlMs: 1e9,
     pollIntervalMs: POLL_MS,
     callTimeoutMs: 60_000,
+    idleTtlMs: IDLE_TTL_MS,
   });
   const app = `app${seed}`;
   const client: KeySpec = { id: app, ...scenario.client };
+  const clients: KeySpec[] = [client, ...(scenario.otherClients ?? []).map((other) => ({ id: app, ...other }))];
+  // Most requests come from the first guard; the others come and go.
+  const someClient = () => (random() < 0.6 ? client : pick(clients));
   const tokens: KeySpec[] = [1, 2].map((i) => ({ id: `${app}|t:${i}`, ...scenario.token }));
   const inFlight: Array<{ keys: KeySpec[]; memory: Lease; redis: Lease; grantedAt: number }> = [];
   const log: string[] = [];
@@ -95,9 +114,9 @@ async function runScenario(scenario: Scenario, seed: number, steps: number): Pro
     for (let step = 0; step < steps; step++) {
       const roll = random();
       if (roll < 0.4) {
-        const keys = random() < 0.2 ? [client] : [client, pick(tokens)];
+        const keys = random() < 0.2 ? [someClient()] : [someClient(), pick(tokens)];
         const [m, r] = await both((s) => s.acquire(keys));
-        log.push(`${clock.now()} acquire ${keys.map((k) => k.id).join('+')} -> ${JSON.stringify(m)}`);
+        log.push(`${clock.now()} acquire ${keys.map((k) => k.id).join('+')} -> ${JSON.stringify(m)}${r.ok === m.ok ? '' : ` but Redis ${JSON.stringify(r)}`}`);
         expect(r.ok).toBe(m.ok);
         if (m.ok && r.ok) inFlight.push({ keys, memory: m.lease, redis: r.lease, grantedAt: clock.now() });
         if (!m.ok && !r.ok) {
@@ -116,7 +135,7 @@ async function runScenario(scenario: Scenario, seed: number, steps: number): Pro
         await memory.release(held.keys, outcome, held.memory, writtenAfterMs);
         await shared.release(held.keys, outcome, held.redis, writtenAfterMs);
       } else if (roll < 0.75) {
-        const key = pick([client, ...tokens]);
+        const key = pick([someClient(), ...tokens]);
         const report: ThrottleReport = {
           sentAt: inFlight.length > 0 && random() < 0.7 ? pick(inFlight).grantedAt : clock.now() - random() * 2000,
           delayMs: random() < 0.5 ? undefined : Math.round(200 + random() * 1500),
@@ -132,7 +151,7 @@ async function runScenario(scenario: Scenario, seed: number, steps: number): Pro
         expectClose(r.pausedMs, m.pausedMs, 'pausedMs');
         expectSameLearned(r.learned, m.learned, 'throttle learned');
       } else if (roll < 0.82) {
-        const key = pick([client, ...tokens]);
+        const key = pick([someClient(), ...tokens]);
         const observation = {
           sentAt: clock.now(),
           policy: random() < 0.3 ? { requests: 2 + Math.floor(random() * 8), perMs: pick([500, 1000, 2000]) } : undefined,
@@ -174,7 +193,7 @@ async function runScenario(scenario: Scenario, seed: number, steps: number): Pro
       const type = await redis.command(['TYPE', key]);
       dump.push(`${key} ${JSON.stringify(type === 'hash' ? await redis.command(['HGETALL', key]) : await redis.command(['ZRANGE', key, '0', '-1', 'WITHSCORES']))}`);
     }
-    console.log(`seed ${seed}, ${scenario.name}:\n${log.slice(-30).join('\n')}\nin Redis:\n${dump.join('\n')}`);
+    console.log(`seed ${seed}, ${scenario.name}:\n${log.slice(-Number(process.env.DIFF_LOG_STEPS ?? 30)).join('\n')}\nin Redis:\n${dump.join('\n')}`);
     throw error;
   } finally {
     shared.close();

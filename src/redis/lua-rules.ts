@@ -15,7 +15,8 @@ function lua(value: number): string {
  *
  * A key's hash is loaded into a table `v` of numbers (the level `lv` stays a string) and written back with
  * only what changed. Fields:
- *   lv level · lu last used · ls last start · cr/cp/cc configured requests/perMs/concurrent
+ *   lv level · lu last used · ls last start · cr/cp/cc configured requests/perMs/concurrent (the strictest
+ *   of the sources g:<signature>, each = when a guard last configured the key so)
  *   pu paused until · pa pause began · pr probing (1 or absent) · st strikes · th 429s seen
  *   lr/lp/lc learned requests/perMs/concurrent · ar learned rate came from AIMD (1 or absent)
  *   nc the server named the concurrency, AIMD stays off for it (1 or absent)
@@ -87,6 +88,7 @@ local function spec_at(a)
   return {
     id = ARGV[a + 1], level = ARGV[a + 2], cr = num(ARGV[a + 3]), cp = num(ARGV[a + 4]),
     cc = num(ARGV[a + 5]), mg = num(ARGV[a + 6]), adaptive = ARGV[a + 7] == '1',
+    sig = ARGV[a + 3] .. '/' .. ARGV[a + 4] .. '/' .. ARGV[a + 5], -- limits.ts limitsSignature
   }
 end
 
@@ -103,15 +105,58 @@ local function names_at(k)
 end
 local KEYS_PER_KEY = 5
 
--- MemoryStore.record + KeyRecord.configure
-local function configure(rec, spec, now)
+-- limits.ts strictestRate: the rate that implies the other, else the faster of two that imply both
+local function rate_implies(an, aw, bn, bw)
+  if aw >= bw then return an <= bn end
+  return an * math.ceil(bw / aw) <= bn
+end
+local function strictest_rate(an, aw, bn, bw)
+  if rate_implies(an, aw, bn, bw) then return an, aw end
+  if rate_implies(bn, bw, an, aw) then return bn, bw end
+  local sn, sw, ln, lw = bn, bw, an, aw
+  if aw < bw then sn, sw, ln, lw = an, aw, bn, bw end
+  local cut = math.min(sn, math.floor(ln / math.ceil(lw / sw)))
+  if cut >= 1 and cut / sw >= sn / lw then return cut, sw end
+  return sn, lw
+end
+
+-- limits.ts strictestLimits over the sources' signatures: rates folded shortest window first, then fewest
+local function strictest_limits(sigs)
+  local rates, c = {}, nil
+  for _, s in ipairs(sigs) do
+    local r, p, cc = string.match(s, '^([^/]*)/([^/]*)/([^/]*)$')
+    r, p, cc = num(r), num(p), num(cc)
+    if r ~= nil then rates[#rates + 1] = { n = r, w = p or DEFAULT_WINDOW_MS } end
+    if cc ~= nil and (c == nil or cc < c) then c = cc end
+  end
+  table.sort(rates, function(a, b) return a.w < b.w or (a.w == b.w and a.n < b.n) end)
+  local rn, rw
+  for _, rate in ipairs(rates) do
+    if rn == nil then rn, rw = rate.n, rate.w else rn, rw = strictest_rate(rn, rw, rate.n, rate.w) end
+  end
+  return rn, rw, c
+end
+
+-- MemoryStore.record + KeyRecord.configure: each configured spec is a source (field g:<signature> = when a
+-- guard last used it, refreshed at most every tenth of hold); the key keeps the strictest of the sources
+-- used in the last hold ms.
+local function configure(rec, spec, now, hold)
   local v = rec.v
   if not rec.exists then
     v.lv = spec.level; v.lu = now
     v.sb = 0; v.sc = 0; v.sp = 0
   end
   if spec.adaptive and v.aw == nil and not v.nc then v.aw = AIMD_WINDOW; v.at = AIMD_THRESHOLD end
-  v.cr = spec.cr; v.cp = spec.cp; v.cc = spec.cc
+  local seen = v['g:' .. spec.sig]
+  if seen ~= nil and now - seen < hold / 10 then return end
+  v['g:' .. spec.sig] = now
+  local sigs = {}
+  for f, x in pairs(v) do
+    if string.sub(f, 1, 2) == 'g:' then
+      if now - x >= hold then v[f] = nil else sigs[#sigs + 1] = string.sub(f, 3) end
+    end
+  end
+  v.cr, v.cp, v.cc = strictest_limits(sigs)
 end
 
 -- limits.ts effectiveLimits: the rates in force (one, or two when the windows differ) and the concurrency.

@@ -29,14 +29,17 @@ local function refuse(i, reason, retry)
   return { fmt(now), 0, i, reason, fmt(retry) }
 end
 
+-- MemoryStore.pauseOf first: a refusal for a pause changes nothing
 for i = 1, n do
   specs[i] = spec_at(6 + (i - 1) * SPEC_ARGS)
   names[i] = names_at((i - 1) * KEYS_PER_KEY)
   recs[i] = load(names[i].h)
-  configure(recs[i], specs[i], now)
-  rates[i], limits[i] = effective(recs[i].v)
   local paused = recs[i].v.pu or 0
-  if paused > now then return refuse(i, 'paused', paused - now) end
+  if paused > now then return { fmt(now), 0, i, 'paused', fmt(paused - now) } end
+end
+for i = 1, n do
+  configure(recs[i], specs[i], now, idle_ttl)
+  rates[i], limits[i] = effective(recs[i].v)
 end
 
 for i = 1, n do
@@ -160,7 +163,7 @@ local idle_ttl, lease_ttl = tonumber(ARGV[a + 12]), tonumber(ARGV[a + 13])
 
 local nm = names_at(0)
 local rec = load(nm.h)
-configure(rec, spec, now)
+configure(rec, spec, now, idle_ttl)
 local v = rec.v
 v.th = (v.th or 0) + 1
 local stale = sent_at <= (v.pa or -INF)
@@ -228,7 +231,7 @@ local idle_ttl, lease_ttl = tonumber(ARGV[a + 6]), tonumber(ARGV[a + 7])
 
 local nm = names_at(0)
 local rec = load(nm.h)
-configure(rec, spec, now)
+configure(rec, spec, now, idle_ttl)
 local v = rec.v
 local changed = 0
 if policy_requests ~= nil and (policy_requests ~= v.lr or policy_per ~= v.lp) then
