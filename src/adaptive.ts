@@ -3,8 +3,7 @@
  * congestion control and adaptive concurrency limiters do. Pure rules; the store keeps the state per key.
  *
  * Concurrency starts at 1 and doubles every round trip (slow start) up to 4, then grows by one per round
- * trip of full use; a throttle halves it. A rate appears only when a throttle shows
- * there is one: half of what was sent in the last second, then +1 per window of full use.
+ * trip of full use; a throttle halves it. An unnamed rate is rate-learner.ts's.
  */
 export interface AimdState {
   /** Requests allowed in flight (fractional: it grows by 1/window per success). */
@@ -32,16 +31,6 @@ export function aimdOnSuccess(state: AimdState, inFlight: number): void {
 export function aimdOnThrottle(state: AimdState, inFlight: number): void {
   state.threshold = Math.max(1, Math.floor(Math.min(state.window, inFlight) / 2));
   state.window = state.threshold;
-}
-
-/** Rate to fall back to after a throttle that named no value: half of the starts in the last window. */
-export function decreasedRate(startsInLastWindow: number): number {
-  return Math.max(1, Math.floor(startsInLastWindow / 2));
-}
-
-/** Additive increase of a learned rate: +1 per window's worth of successes at full use. */
-export function increasedRate(requests: number): number {
-  return requests + 1 / requests;
 }
 
 /** Counts starts in the last `windowMs` approximately, in two buckets: O(1) memory per key. */

@@ -1,4 +1,5 @@
-import { aimdOnSuccess, aimdOnThrottle, decreasedRate, increasedRate, INITIAL_AIMD, StartCounter, type AimdState } from './adaptive.js';
+import { aimdOnSuccess, aimdOnThrottle, INITIAL_AIMD, StartCounter, type AimdState } from './adaptive.js';
+import { countStart, estimateAfterThrottle, firstEstimate, pacedLimits, stepUp, type RateEstimate } from './rate-learner.js';
 import { addJitter, exponentialBackoff } from './backoff.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { DEFAULT_WINDOW_MS, effectiveLimits, limitsSignature, nextLearnedLimit, strictestLimits, summarize, type EffectiveLimits } from './limits.js';
@@ -93,10 +94,15 @@ class KeyRecord {
   private lastLimits: LimitSpec | undefined;
   private lastSeenAt = Number.NEGATIVE_INFINITY;
   budget: QuotaBudget | undefined;
+  /**
+   * When the server's current quota window ends at the latest: the reset it gave with the first request of
+   * the window (remaining = quota − 1). Reset headers in whole seconds are rounded up; this bound is not.
+   */
+  windowEndsBy: number | undefined;
   /** AIMD state, for keys with nothing configured and no concurrency named by the server. */
   aimd: AimdState | undefined;
-  /** The learned rate came from AIMD (not from the server), so it may grow again. */
-  adaptiveRate = false;
+  /** The learned rate is our estimate (see rate-learner.ts), not the server's word: it may still move. */
+  estimate: RateEstimate | undefined;
   /** The server named the concurrency: AIMD stays off for it. */
   namedConcurrency = false;
   /** Starts in the last second, to seed a log created mid-run and for AIMD's decrease. */
@@ -195,7 +201,12 @@ export class MemoryStore implements RateLimitStore {
         const reason = record.budget!.remaining <= 0 ? 'paused' : 'rate';
         return { ok: false, key: keys[i].id, reason, retryInMs: budgetWait };
       }
-      for (const log of this.logs(record, keys[i].marginMs, now)) {
+      const logs = this.logs(record, keys[i].marginMs, now);
+      // While the server counts what is left of its quota, that count is the gate: our sliding log would
+      // space each window like the one before, where a fixed window resets all of it at once. A configured
+      // rate always holds.
+      if (record.budget && record.configured.requests === undefined) continue;
+      for (const log of logs) {
         const wait = log.waitMs(now);
         if (wait !== 0) return { ok: false, key: keys[i].id, reason: 'rate', retryInMs: wait };
       }
@@ -208,6 +219,7 @@ export class MemoryStore implements RateLimitStore {
       record.lastUsed = now;
       record.lastStartAt = now;
       record.starts.add(now);
+      if (record.estimate) countStart(record.estimate, now);
       if (record.budget) {
         record.budget.remaining--;
         record.budget.nextAt = now + record.budget.spacingMs;
@@ -267,15 +279,16 @@ export class MemoryStore implements RateLimitStore {
     if (!stale) record.strikes++;
     const strikes = Math.max(1, record.strikes);
 
+    const delay = report.delayMs ?? exponentialBackoff(strikes, report.backoff);
+    const until = now + addJitter(delay, report.jitter, () => report.random);
+    if (until > record.pausedUntil) record.pausedUntil = until;
+
     let learned: LearnedLimits | undefined;
     if (!stale) {
       learned = report.named ? this.adoptNamed(record, report.named) : this.shrinkAdaptive(record, report.kind, now);
       if (learned) record.setLearned(learned);
     }
 
-    const delay = report.delayMs ?? exponentialBackoff(strikes, report.backoff);
-    const until = now + addJitter(delay, report.jitter, () => report.random);
-    if (until > record.pausedUntil) record.pausedUntil = until;
     if (!stale) record.pausedAt = now;
     record.probing = true;
     return {
@@ -294,7 +307,7 @@ export class MemoryStore implements RateLimitStore {
     const { policy } = observation;
     if (policy && (policy.requests !== record.learned.requests || policy.perMs !== record.learned.perMs)) {
       // An advertised policy is authoritative: it replaces whatever AIMD guessed.
-      record.adaptiveRate = false;
+      record.estimate = undefined;
       record.setLearned({ ...record.learned, requests: policy.requests, perMs: policy.perMs });
       outcome.learned = record.learned;
     }
@@ -306,8 +319,12 @@ export class MemoryStore implements RateLimitStore {
       const quota = policy?.requests ?? observation.limit;
       const low = quota === undefined ? LOW_REMAINING_DEFAULT : Math.max(1, Math.ceil(quota * LOW_REMAINING_FRACTION));
       const spacingMs = left > 0 && left <= low ? resetMs / left : 0;
-      record.budget = { remaining: left, until: now + resetMs, spacingMs, nextAt: now };
-      if (left === 0) outcome.heldMs = resetMs;
+      if (quota !== undefined && remaining === quota - 1) record.windowEndsBy = now + resetMs;
+      // Spent: held until the reset, or until the window that our first request opened ends, if sooner.
+      const endsBy = record.windowEndsBy;
+      const heldMs = left === 0 && endsBy !== undefined && endsBy > now && endsBy - now < resetMs ? endsBy - now : resetMs;
+      record.budget = { remaining: left, until: now + (left === 0 ? heldMs : resetMs), spacingMs, nextAt: now };
+      if (left === 0) outcome.heldMs = heldMs;
       else if (spacingMs > 0) outcome.spacingMs = spacingMs;
     }
     return outcome;
@@ -410,8 +427,10 @@ export class MemoryStore implements RateLimitStore {
     const current = summarize(record.effective);
     const learned = { ...record.learned };
     if (named.requests !== undefined) {
-      learned.requests = nextLearnedLimit(record.adaptiveRate ? undefined : current.requests, named.requests);
-      record.adaptiveRate = false;
+      // A named count shares the configured window (or a second), not our paced one.
+      learned.requests = nextLearnedLimit(record.estimate ? undefined : current.requests, named.requests);
+      if (record.estimate) learned.perMs = undefined;
+      record.estimate = undefined;
     }
     if (named.concurrent !== undefined) {
       learned.concurrent = nextLearnedLimit(current.concurrent, named.concurrent);
@@ -421,32 +440,29 @@ export class MemoryStore implements RateLimitStore {
     return learned;
   }
 
-  /** AIMD's decrease, for a throttle that named no value on a key with nothing configured. */
+  /**
+   * A throttle that named no value on a key with nothing configured: AIMD's decrease for the concurrency,
+   * the rate learner (rate-learner.ts) for the rate, unless the server named or advertised one.
+   */
   private shrinkAdaptive(record: KeyRecord, kind: ThrottleReport['kind'], now: number): LearnedLimits | undefined {
-    if (!record.aimd && !record.adaptiveRate) return undefined;
+    if (!record.aimd && !record.estimate) return undefined;
     const learned = { ...record.learned };
     if (kind !== 'rate' && record.aimd && record.learned.concurrent === undefined) {
       aimdOnThrottle(record.aimd, record.inFlight);
     }
-    if (kind !== 'concurrency' && record.configured.requests === undefined && (learned.requests === undefined || record.adaptiveRate)) {
-      const sent = record.starts.count(now);
-      learned.requests = Math.min(learned.requests ?? Infinity, decreasedRate(sent));
-      learned.perMs = DEFAULT_WINDOW_MS;
-      record.adaptiveRate = true;
+    if (kind !== 'concurrency' && record.configured.requests === undefined && (learned.requests === undefined || record.estimate)) {
+      const accepted = Math.max(0, record.starts.count(now) - record.inFlight);
+      if (record.estimate) estimateAfterThrottle(record.estimate, accepted, record.pausedUntil);
+      else if (accepted > 0) record.estimate = firstEstimate(accepted, record.pausedUntil);
+      if (record.estimate) Object.assign(learned, pacedLimits(record.estimate.rate));
     }
     return learned;
   }
 
-  /** AIMD's increase on a success. */
+  /** AIMD's increase and the rate learner's step up, on a success. */
   private grow(record: KeyRecord, now: number): void {
     if (record.aimd && record.learned.concurrent === undefined) aimdOnSuccess(record.aimd, record.inFlight);
-    if (record.adaptiveRate && record.learned.requests !== undefined) {
-      // Grow only at full use (the next start would have to wait): otherwise there is no evidence it can.
-      const log = record.logs[record.logs.length - 1];
-      if (log && log.waitMs(now) !== 0) {
-        record.setLearned({ ...record.learned, requests: increasedRate(record.learned.requests) });
-      }
-    }
+    if (record.estimate && stepUp(record.estimate, now)) record.setLearned({ ...record.learned, ...pacedLimits(record.estimate.rate) });
   }
 
   private armSweep(): void {

@@ -156,7 +156,8 @@ async function runScenario(scenario: Scenario, seed: number, steps: number): Pro
           sentAt: clock.now(),
           policy: random() < 0.3 ? { requests: 2 + Math.floor(random() * 8), perMs: pick([500, 1000, 2000]) } : undefined,
           limit: random() < 0.5 ? 10 : undefined,
-          remaining: random() < 0.7 ? Math.floor(random() * 6) : undefined,
+          // 9 of a limit of 10: the first request of the server's window (its reset bounds the next holds).
+          remaining: random() < 0.7 ? (random() < 0.3 ? 9 : Math.floor(random() * 6)) : undefined,
           resetMs: Math.round(100 + random() * 900),
         };
         const [m, r] = await both((s) => s.observe(key, observation));

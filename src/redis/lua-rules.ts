@@ -1,5 +1,15 @@
 import { INITIAL_AIMD } from '../adaptive.js';
 import { DEFAULT_WINDOW_MS } from '../limits.js';
+import {
+  FULL_USE,
+  PACED_BURST_MS,
+  PROBE_FACTOR,
+  PROBE_PERIOD_MS,
+  PROBE_STEP,
+  SETTLED_PERIOD_MS,
+  SETTLED_STEP,
+  STEP_BACK,
+} from '../rate-learner.js';
 
 /** A constant of the TypeScript rules as a Lua literal, so both read the same value. */
 function lua(value: number): string {
@@ -18,13 +28,16 @@ function lua(value: number): string {
  *   lv level · lu last used · ls last start · cr/cp/cc configured requests/perMs/concurrent (the strictest
  *   of the sources g:<signature>, each = when a guard last configured the key so)
  *   pu paused until · pa pause began · pr probing (1 or absent) · st strikes · th 429s seen
- *   lr/lp/lc learned requests/perMs/concurrent · ar learned rate came from AIMD (1 or absent)
+ *   lr/lp/lc learned requests/perMs/concurrent
+ *   rr/fl/pg/lt/la the rate learner's estimate: rate, flash, probing (1 or absent), level at, level starts
+ *   (rr absent: the learned rate, if any, is the server's word)
  *   nc the server named the concurrency, AIMD stays off for it (1 or absent)
  *   aw/at AIMD window/threshold · sb/sc/sp start counter bucket start/current/previous
  *   nl number of window logs in use · f1/n1, f2/n2 fastest latency and settled count of log 1 and 2
  *   x1/X1/k1, x2/X2/k2 slowest round trip of the current and the previous bucket of answers, answers in the bucket
  *   N1/W1, N2/W2 limit and window (margin included) of log 1 and 2 as last checked
  *   br/bu/bs/bn quota budget remaining/until/spacing/next start (from observe) · tx keys expire at
+ *   wo the server's quota window ends by (the reset given with its first request)
  *
  * Times are ms on the Redis server's clock (TIME), plus a shift that only tests set. In a window log an
  * entry in flight is scored inf: the store is not told when a request of another process was written, so
@@ -231,6 +244,57 @@ end
 local function aimd_throttle(v, inflight)
   v.at = math.max(1, math.floor(math.min(v.aw, inflight) / 2))
   v.aw = v.at
+end
+
+-- rate-learner.ts, rule by rule (the estimate lives in fields rr, fl, pg, lt, la)
+local PROBE_FACTOR, PROBE_STEP, PROBE_PERIOD_MS = ${lua(PROBE_FACTOR)}, ${lua(PROBE_STEP)}, ${lua(PROBE_PERIOD_MS)}
+local SETTLED_PERIOD_MS, SETTLED_STEP = ${lua(SETTLED_PERIOD_MS)}, ${lua(SETTLED_STEP)}
+local STEP_BACK, FULL_USE, PACED_BURST_MS = ${lua(STEP_BACK)}, ${lua(FULL_USE)}, ${lua(PACED_BURST_MS)}
+
+local function first_estimate(v, accepted, resume_at)
+  v.fl = math.max(1, accepted)
+  v.rr = v.fl * PROBE_FACTOR
+  v.pg = 1; v.lt = resume_at; v.la = 0
+end
+
+local function count_start(v, now)
+  if v.rr ~= nil and now >= v.lt then v.la = v.la + 1 end
+end
+
+local function estimate_after_throttle(v, accepted_last_second, resume_at)
+  if v.pg then
+    local bucket_rate = math.min(v.rr, accepted_last_second - math.max(0, v.fl - 2))
+    v.rr = math.max(v.fl, bucket_rate)
+    v.pg = nil
+  else
+    v.rr = math.max(1, math.min(v.rr, accepted_last_second) * STEP_BACK)
+  end
+  v.lt = resume_at; v.la = 0
+end
+
+local function step_up(v, now)
+  local elapsed = now - v.lt
+  local period = SETTLED_PERIOD_MS
+  if v.pg then period = PROBE_PERIOD_MS end
+  if elapsed < period then return false end
+  if v.la < (FULL_USE * v.rr * elapsed) / 1000 then
+    v.lt = now; v.la = 0
+    return false
+  end
+  if v.pg then v.rr = v.rr * PROBE_STEP else v.rr = v.rr * SETTLED_STEP end
+  v.lt = now; v.la = 0
+  return true
+end
+
+-- pacedLimits: into the learned requests and window
+local function paced_limits(v)
+  local k = math.max(1, math.ceil((v.rr * PACED_BURST_MS) / 1000))
+  v.lr = k
+  v.lp = (1000 * k) / (v.rr - k + 1)
+end
+
+local function forget_estimate(v)
+  v.rr = nil; v.fl = nil; v.pg = nil; v.lt = nil; v.la = nil
 end
 
 -- Marks a key this call wrote to, which may not have existed (and so has no TTL yet).

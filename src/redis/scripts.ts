@@ -58,9 +58,12 @@ for i = 1, n do
     return refuse(i, 'rate', held)
   end
   sync_logs(v, nm, rates[i], specs[i].mg, now)
-  for j = 1, v.nl do
-    local wait = log_wait(nm.w[j], v['N' .. j], v['W' .. j], now, poll)
-    if wait ~= 0 then return refuse(i, 'rate', wait) end
+  -- while the server counts what is left of its quota, that count is the gate (unless a rate is configured)
+  if v.bu == nil or v.cr ~= nil then
+    for j = 1, v.nl do
+      local wait = log_wait(nm.w[j], v['N' .. j], v['W' .. j], now, poll)
+      if wait ~= 0 then return refuse(i, 'rate', wait) end
+    end
   end
 end
 
@@ -74,6 +77,7 @@ for i = 1, n do
   end
   v.lu = now
   starts_add(v, now)
+  count_start(v, now)
   v.ls = now
   if v.bu ~= nil then
     v.br = v.br - 1
@@ -126,11 +130,7 @@ for i = 1, n do
       -- MemoryStore.grow, with this request still counted in flight
       local inflight = live_leases(nm, now)
       if v.aw ~= nil and v.lc == nil then aimd_success(v, inflight) end
-      if v.ar and v.lr ~= nil and logs > 0 then
-        if redis.call('ZCOUNT', nm.w[logs], '(' .. fmt(now - v['W' .. logs]), '+inf') >= v['N' .. logs] then
-          v.lr = v.lr + 1 / v.lr
-        end
-      end
+      if v.rr ~= nil and step_up(v, now) then paced_limits(v) end
     end
     redis.call('ZREM', nm.f, lease)
     v.lu = now
@@ -170,6 +170,10 @@ local stale = sent_at <= (v.pa or -INF)
 if not stale then v.st = (v.st or 0) + 1 end
 local strikes = math.max(1, v.st or 0)
 
+if delay == nil then delay = backoff(strikes, base, max) end
+local pause_until = now + add_jitter(delay, ratio, jmax, random)
+if pause_until > (v.pu or 0) then v.pu = pause_until end
+
 local changed = false
 if not stale then
   if has_named then
@@ -177,9 +181,10 @@ if not stale then
     local rates, c = effective(v)
     if named_requests ~= nil then
       local current = nil
-      if not v.ar and rates[1] then current = rates[1].n end
+      if v.rr == nil and rates[1] then current = rates[1].n end
       v.lr = next_learned(current, named_requests)
-      v.ar = nil
+      if v.rr ~= nil then v.lp = nil end
+      forget_estimate(v)
     end
     if named_concurrent ~= nil then
       v.lc = next_learned(c, named_concurrent)
@@ -187,21 +192,19 @@ if not stale then
       v.nc = 1
     end
     changed = true
-  elseif v.aw ~= nil or v.ar then
+  elseif v.aw ~= nil or v.rr ~= nil then
     -- MemoryStore.shrinkAdaptive
-    if kind ~= 'rate' and v.aw ~= nil and v.lc == nil then aimd_throttle(v, live_leases(nm, now)) end
-    if kind ~= 'concurrency' and v.cr == nil and (v.lr == nil or v.ar) then
-      v.lr = math.min(v.lr or INF, math.max(1, math.floor(starts_count(v, now) / 2)))
-      v.lp = DEFAULT_WINDOW_MS
-      v.ar = 1
+    local inflight = live_leases(nm, now)
+    if kind ~= 'rate' and v.aw ~= nil and v.lc == nil then aimd_throttle(v, inflight) end
+    if kind ~= 'concurrency' and v.cr == nil and (v.lr == nil or v.rr ~= nil) then
+      local accepted = math.max(0, starts_count(v, now) - inflight)
+      if v.rr ~= nil then estimate_after_throttle(v, accepted, v.pu)
+      elseif accepted > 0 then first_estimate(v, accepted, v.pu) end
+      if v.rr ~= nil then paced_limits(v) end
     end
     changed = true
   end
 end
-
-if delay == nil then delay = backoff(strikes, base, max) end
-local pause_until = now + add_jitter(delay, ratio, jmax, random)
-if pause_until > (v.pu or 0) then v.pu = pause_until end
 if not stale then v.pa = now end
 v.pr = 1
 commit(rec, nm, spec.id, now, idle_ttl, lease_ttl)
@@ -235,7 +238,7 @@ configure(rec, spec, now, idle_ttl)
 local v = rec.v
 local changed = 0
 if policy_requests ~= nil and (policy_requests ~= v.lr or policy_per ~= v.lp) then
-  v.ar = nil
+  forget_estimate(v)
   v.lr = policy_requests
   v.lp = policy_per
   changed = 1
@@ -250,8 +253,13 @@ if remaining ~= nil and reset ~= nil then
   if quota ~= nil then low = math.max(1, math.ceil(quota * 0.1)) end
   local every = 0
   if left > 0 and left <= low then every = reset / left end
-  v.br = left; v.bu = now + reset; v.bs = every; v.bn = now
-  if left == 0 then held = reset elseif every > 0 then spacing = every end
+  if quota ~= nil and remaining == quota - 1 then v.wo = now + reset end
+  -- spent: held until the reset, or until the window that our first request opened ends, if sooner
+  local hold = reset
+  if left == 0 and v.wo ~= nil and v.wo > now and v.wo - now < reset then hold = v.wo - now end
+  v.br = left; v.bs = every; v.bn = now
+  if left == 0 then v.bu = now + hold else v.bu = now + reset end
+  if left == 0 then held = hold elseif every > 0 then spacing = every end
 end
 commit(rec, nm, spec.id, now, idle_ttl, lease_ttl)
 return { fmt(now), changed, fmt(v.lr or -1), fmt(v.lp or -1), fmt(v.lc or -1), fmt(held), fmt(spacing) }

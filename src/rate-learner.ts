@@ -1,0 +1,105 @@
+/**
+ * Learning a rate nobody names: the rules, in one place (src/redis/lua-rules.ts mirrors each under the same
+ * name). Used for a key with nothing configured whose server throttles without saying its limit (nginx
+ * `limit_req`, API gateways, Genesys' body-only 429s). A rate the server names or advertises replaces it.
+ *
+ * The server's limiter is one of two kinds, and what it accepted tells which and how fast:
+ * - a window (N per W) accepts N at once and then nothing until the window moves on;
+ * - a bucket (rate R, burst b) accepts b + 1 at once and then R per second.
+ * 1. At the first throttle, the requests accepted in the window before it (the flash) are a window
+ *    server's quota, or a bucket's burst. Both allow `flash` per second at least. With none accepted, the
+ *    throttle tells nothing of the rate (someone else spent the quota): the pause is all.
+ * 2. Probe: from the end of the pause, pace at PROBE_FACTOR × flash per second; after each PROBE_PERIOD_MS
+ *    at full use without a throttle, multiply again.
+ * 3. The probe's throttle (an overshoot) tells the rate. In the second before it, a window accepted at most
+ *    its quota (the flash); a bucket its rate plus what its burst held at the start of that second, which
+ *    is at most the burst (flash − 1) less the one request our pacing leaves in it. So
+ *    max(flash, accepted − (flash − 2)) is at most the server's rate, whichever kind it is. The probe stops.
+ * 4. Settled, a throttle steps back below what was accepted in the last second; every SETTLED_PERIOD_MS at
+ *    full use without one, the rate grows by SETTLED_STEP, in case the server's limit went up.
+ * Full use: the level started at least FULL_USE of what its rate allowed; a trickle proves nothing.
+ *
+ * The rate is paced (spaced requests, small bursts) rather than granted per window: a bucket rejects a
+ * window's worth sent at once, and pacing at a window server's N per W keeps to it as well.
+ */
+
+/** What the guard knows of a key's unnamed rate. O(1) state, all numbers (the Lua keeps the same fields). */
+export interface RateEstimate {
+  /** Requests per second the key is paced at. */
+  rate: number;
+  /** Requests accepted in the second before the first throttle: a window's quota, or a bucket's burst + 1. */
+  flash: number;
+  /** No throttle since the first: the rate is still being probed upward. */
+  probing: boolean;
+  /** When the current rate took effect: the end of the pause that set it, or the step up. */
+  levelAt: number;
+  /** Requests started since `levelAt`. */
+  levelStarts: number;
+}
+
+/** How much faster than the flash the probe starts (above a bucket's rate unless its burst is large). */
+export const PROBE_FACTOR = 4;
+/** Each step up of the probe. */
+export const PROBE_STEP = 2;
+/** A probe level that ran this long at full use without a throttle steps up. */
+export const PROBE_PERIOD_MS = 1000;
+/** Settled, the rate grows by SETTLED_STEP after this long at full use without a throttle. */
+export const SETTLED_PERIOD_MS = 10_000;
+export const SETTLED_STEP = 1.25;
+/** Below what was accepted, on a throttle once settled. */
+export const STEP_BACK = 0.9;
+/** A level counts as used when it started at least this share of what its rate allowed. */
+export const FULL_USE = 0.8;
+/** Paced bursts are at least this far apart, so that a fast rate is not a timer per request. */
+export const PACED_BURST_MS = 50;
+
+/** The first throttle of a key with no rate: the flash, probed from the end of the pause. */
+export function firstEstimate(acceptedInLastSecond: number, resumeAt: number): RateEstimate {
+  const flash = Math.max(1, acceptedInLastSecond);
+  return { rate: flash * PROBE_FACTOR, flash, probing: true, levelAt: resumeAt, levelStarts: 0 };
+}
+
+/** A request of the key started at `now`. */
+export function countStart(estimate: RateEstimate, now: number): void {
+  if (now >= estimate.levelAt) estimate.levelStarts++;
+}
+
+/** A throttle (not stale) while the estimate was in force; the rate holds again from `resumeAt`. */
+export function estimateAfterThrottle(estimate: RateEstimate, acceptedInLastSecond: number, resumeAt: number): void {
+  if (estimate.probing) {
+    const bucketRate = Math.min(estimate.rate, acceptedInLastSecond - Math.max(0, estimate.flash - 2));
+    estimate.rate = Math.max(estimate.flash, bucketRate);
+    estimate.probing = false;
+  } else {
+    estimate.rate = Math.max(1, Math.min(estimate.rate, acceptedInLastSecond) * STEP_BACK);
+  }
+  estimate.levelAt = resumeAt;
+  estimate.levelStarts = 0;
+}
+
+/**
+ * A success: steps the rate up when its level held long enough at full use. A level that was not used
+ * proved nothing (a trickle of requests must not grow the rate): it starts over.
+ */
+export function stepUp(estimate: RateEstimate, now: number): boolean {
+  const elapsed = now - estimate.levelAt;
+  if (elapsed < (estimate.probing ? PROBE_PERIOD_MS : SETTLED_PERIOD_MS)) return false;
+  if (estimate.levelStarts < (FULL_USE * estimate.rate * elapsed) / 1000) {
+    estimate.levelAt = now;
+    estimate.levelStarts = 0;
+    return false;
+  }
+  estimate.rate *= estimate.probing ? PROBE_STEP : SETTLED_STEP;
+  estimate.levelAt = now;
+  estimate.levelStarts = 0;
+  return true;
+}
+
+/**
+ * The rate as a window the log enforces: k requests per window, k the bursts that PACED_BURST_MS allows.
+ * Bursts of k, spaced k / (rate − k + 1) s apart, never put more than `rate` into any second.
+ */
+export function pacedLimits(rate: number): { requests: number; perMs: number } {
+  const k = Math.max(1, Math.ceil((rate * PACED_BURST_MS) / 1000));
+  return { requests: k, perMs: (1000 * k) / (rate - k + 1) };
+}
