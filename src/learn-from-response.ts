@@ -73,6 +73,8 @@ export async function onThrottled(
     delayMs: signal.delayMs,
     named:
       signal.limit === undefined ? undefined : signal.kind === 'concurrency' ? { concurrent: signal.limit } : { requests: signal.limit },
+    // A token's named limit is the same for every token of the app (Clover): all of them take it now.
+    tokensOf: target.level === 'token' && signal.limit !== undefined ? keys[0] : undefined,
     kind: signal.kind,
     backoff: options.backoff,
     jitter: options.jitter,

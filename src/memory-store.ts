@@ -67,6 +67,14 @@ export function defaultMargin(windowMs: number): number {
   return Math.min(25, Math.ceil(windowMs * 0.005));
 }
 
+/** The limits of `named` that have a value. */
+function definedLimits(named: LearnedLimits): LearnedLimits {
+  const limits: LearnedLimits = {};
+  if (named.requests !== undefined) limits.requests = named.requests;
+  if (named.concurrent !== undefined) limits.concurrent = named.concurrent;
+  return limits;
+}
+
 /** Fraction of the quota under which what remains is spread over the time to the reset. */
 const LOW_REMAINING_FRACTION = 0.1;
 /** The same, when the server gave no quota to compare with. */
@@ -105,6 +113,10 @@ class KeyRecord {
   estimate: RateEstimate | undefined;
   /** The server named the concurrency: AIMD stays off for it. */
   namedConcurrency = false;
+  /** On an app key: limits the server named for one of its tokens, which hold for all of them. */
+  tokenNamed: LearnedLimits | undefined;
+  /** When this token key last took limits named for another token (see adoptShared). */
+  sharedAt = Number.NEGATIVE_INFINITY;
   /** Starts in the last second, to seed a log created mid-run and for AIMD's decrease. */
   readonly starts = new StartCounter(DEFAULT_WINDOW_MS);
   lastStartAt = Number.NEGATIVE_INFINITY;
@@ -188,6 +200,8 @@ export class MemoryStore implements RateLimitStore {
     const records = this.scratch;
     records.length = 0;
     for (const spec of keys) records.push(this.record(spec, now));
+    const shared = keys[0].level === 'client' ? records[0].tokenNamed : undefined;
+    if (shared) for (let i = 1; i < keys.length; i++) if (keys[i].level === 'token') this.adoptShared(records[i], shared, now);
     for (let i = 0; i < keys.length; i++) {
       const record = records[i];
       const concurrent = record.concurrency();
@@ -285,8 +299,10 @@ export class MemoryStore implements RateLimitStore {
 
     let learned: LearnedLimits | undefined;
     if (!stale) {
-      learned = report.named ? this.adoptNamed(record, report.named) : this.shrinkAdaptive(record, report.kind, now);
+      learned = report.named ? this.adoptNamed(record, report.named, report.sentAt) : this.shrinkAdaptive(record, report.kind, now);
       if (learned) record.setLearned(learned);
+      const app = report.named && report.tokensOf && spec.level === 'token' ? this.records.get(report.tokensOf.id) : undefined;
+      if (app) app.tokenNamed = { ...app.tokenNamed, ...definedLimits(report.named!) };
     }
 
     if (!stale) record.pausedAt = now;
@@ -422,9 +438,29 @@ export class MemoryStore implements RateLimitStore {
     return budget.nextAt > now ? budget.nextAt - now : 0;
   }
 
+  /** A limit named for another token of the app holds for this one too, unless it was told its own. */
+  private adoptShared(record: KeyRecord, shared: LearnedLimits, now: number): void {
+    let learned: LearnedLimits | undefined;
+    if (shared.requests !== undefined && (record.learned.requests === undefined || record.estimate)) {
+      learned = { ...record.learned, requests: shared.requests, perMs: undefined };
+      record.estimate = undefined;
+    }
+    if (shared.concurrent !== undefined && record.learned.concurrent === undefined) {
+      learned = { ...(learned ?? record.learned), concurrent: shared.concurrent };
+      record.aimd = undefined;
+      record.namedConcurrency = true;
+    }
+    if (learned) {
+      record.setLearned(learned);
+      record.sharedAt = now;
+    }
+  }
+
   /** A named limit (Clover's X-RateLimit-{type}) is adopted, and ends the guessing for its kind. */
-  private adoptNamed(record: KeyRecord, named: LearnedLimits): LearnedLimits {
-    const current = summarize(record.effective);
+  private adoptNamed(record: KeyRecord, named: LearnedLimits, sentAt: number): LearnedLimits {
+    // A request sent before this key took another token's named limit was not kept to it: its 429 says
+    // nothing of a quota shared with others, so the named value is taken as it is.
+    const current = sentAt <= record.sharedAt ? {} : summarize(record.effective);
     const learned = { ...record.learned };
     if (named.requests !== undefined) {
       // A named count shares the configured window (or a second), not our paced one.

@@ -209,8 +209,10 @@ export class RedisStore implements RateLimitStore {
       encodeNumber(report.random),
       String(this.options.idleTtlMs),
       String(this.options.leaseTtlMs),
+      report.tokensOf?.id ?? '',
     ];
-    return this.call(THROTTLE, this.layout.group(spec.id), args).then(
+    const keys = report.tokensOf ? [...this.layout.group(spec.id), ...this.layout.group(report.tokensOf.id)] : this.layout.group(spec.id);
+    return this.call(THROTTLE, keys, args).then(
       (fields): ThrottleOutcome => {
         const outcome: ThrottleOutcome = {
           strikes: Number(fields[1]),

@@ -77,6 +77,12 @@ export interface ThrottleReport {
   delayMs?: number;
   /** A limit the server named for this key (Clover's X-RateLimit-{type} value). */
   named?: LearnedLimits;
+  /**
+   * With a limit `named` on a token key: the app key whose tokens all share it (Clover's per-token limits
+   * are one value for every token of an app). The store keeps it on the app key, and each token of the
+   * app that was not told a value of its own adopts it on its next acquire.
+   */
+  tokensOf?: KeySpec;
   /** The kind of limit the throttle was about, when known (GipoNext: rate), even without a value. */
   kind?: 'rate' | 'concurrency';
   /** Used when the server gave no delay. */

@@ -32,6 +32,8 @@ interface Scenario {
   name: string;
   client: Omit<KeySpec, 'id'>;
   token: Omit<KeySpec, 'id'>;
+  /** Throttles never name a limit, nor say it is about concurrency: the rate learner's runs. */
+  unnamedOnly?: boolean;
   /** Other guards' specs of the same app key, picked at random beside `client` (the strictest must win). */
   otherClients?: Array<Omit<KeySpec, 'id'>>;
 }
@@ -46,6 +48,12 @@ const SCENARIOS: Scenario[] = [
     name: 'nothing configured: AIMD and learned limits',
     client: { level: 'client', limits: {}, marginMs: 0, adaptive: true },
     token: { level: 'token', limits: {}, marginMs: 0, adaptive: true },
+  },
+  {
+    name: 'nothing configured, nothing named: the rate learner',
+    client: { level: 'client', limits: {}, marginMs: 0, adaptive: true },
+    token: { level: 'token', limits: {}, marginMs: 0, adaptive: true },
+    unnamedOnly: true,
   },
   {
     name: 'a rate on the app only',
@@ -134,13 +142,26 @@ async function runScenario(scenario: Scenario, seed: number, steps: number): Pro
         log.push(`${clock.now()} release ${outcome} written after ${writtenAfterMs}`);
         await memory.release(held.keys, outcome, held.memory, writtenAfterMs);
         await shared.release(held.keys, outcome, held.redis, writtenAfterMs);
-      } else if (roll < 0.75) {
+      } else if (roll < 0.65 + (scenario.unnamedOnly ? 0.03 : 0.1)) {
         const key = pick([someClient(), ...tokens]);
         const report: ThrottleReport = {
-          sentAt: inFlight.length > 0 && random() < 0.7 ? pick(inFlight).grantedAt : clock.now() - random() * 2000,
+          // The learner's runs: mostly throttles of requests sent just now, which teach it (not stale).
+          sentAt:
+            scenario.unnamedOnly && random() < 0.8
+              ? clock.now()
+              : inFlight.length > 0 && random() < 0.7
+                ? pick(inFlight).grantedAt
+                : clock.now() - random() * 2000,
           delayMs: random() < 0.5 ? undefined : Math.round(200 + random() * 1500),
-          named: random() < 0.6 ? undefined : random() < 0.5 ? { requests: 1 + Math.floor(random() * 6) } : { concurrent: 1 + Math.floor(random() * 4) },
-          kind: pick([undefined, 'rate', 'concurrency'] as const),
+          named:
+            scenario.unnamedOnly || random() < 0.6
+              ? undefined
+              : random() < 0.5
+                ? { requests: 1 + Math.floor(random() * 6) }
+                : { concurrent: 1 + Math.floor(random() * 4) },
+          kind: pick(scenario.unnamedOnly ? ([undefined, 'rate'] as const) : ([undefined, 'rate', 'concurrency'] as const)),
+          // The guard names the app key when a token's limit is named (shared by every token of the app).
+          tokensOf: key.level === 'token' ? client : undefined,
           backoff: { baseMs: 300, maxMs: 5000 },
           jitter: { ratio: 0.2, maxMs: 1000 },
           random: random(),
@@ -150,7 +171,7 @@ async function runScenario(scenario: Scenario, seed: number, steps: number): Pro
         expect({ strikes: r.strikes, stale: r.stale, source: r.source }).toEqual({ strikes: m.strikes, stale: m.stale, source: m.source });
         expectClose(r.pausedMs, m.pausedMs, 'pausedMs');
         expectSameLearned(r.learned, m.learned, 'throttle learned');
-      } else if (roll < 0.82) {
+      } else if (roll < 0.82 && !scenario.unnamedOnly) {
         const key = pick([someClient(), ...tokens]);
         const observation = {
           sentAt: clock.now(),
@@ -166,7 +187,7 @@ async function runScenario(scenario: Scenario, seed: number, steps: number): Pro
         expectClose(r.heldMs, m.heldMs, 'heldMs');
         expectClose(r.spacingMs, m.spacingMs, 'spacingMs');
       } else {
-        const ms = random() < 0.15 ? Math.round(random() * 2500) : Math.round(random() * 300);
+        const ms = scenario.unnamedOnly ? Math.round(random() * (random() < 0.1 ? 1500 : 60)) : random() < 0.15 ? Math.round(random() * 2500) : Math.round(random() * 300);
         await clock.advance(ms);
         log.push(`advance ${ms}`);
       }

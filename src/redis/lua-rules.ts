@@ -38,6 +38,8 @@ function lua(value: number): string {
  *   N1/W1, N2/W2 limit and window (margin included) of log 1 and 2 as last checked
  *   br/bu/bs/bn quota budget remaining/until/spacing/next start (from observe) · tx keys expire at
  *   wo the server's quota window ends by (the reset given with its first request)
+ *   ur/uc on an app key: requests/concurrent named for one of its tokens, which hold for all of them
+ *   sa when a token key last took them
  *
  * Times are ms on the Redis server's clock (TIME), plus a shift that only tests set. In a window log an
  * entry in flight is scored inf: the store is not told when a request of another process was written, so
@@ -295,6 +297,24 @@ end
 
 local function forget_estimate(v)
   v.rr = nil; v.fl = nil; v.pg = nil; v.lt = nil; v.la = nil
+end
+
+-- MemoryStore.adoptShared: limits named for another token of the app (app fields ur, uc) hold for this one,
+-- unless it was told its own
+local function adopt_shared(v, app, now)
+  local took = false
+  if app.ur ~= nil and (v.lr == nil or v.rr ~= nil) then
+    v.lr = app.ur; v.lp = nil
+    forget_estimate(v)
+    took = true
+  end
+  if app.uc ~= nil and v.lc == nil then
+    v.lc = app.uc
+    v.aw = nil; v.at = nil
+    v.nc = 1
+    took = true
+  end
+  if took then v.sa = now end
 end
 
 -- Marks a key this call wrote to, which may not have existed (and so has no TTL yet).

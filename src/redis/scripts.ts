@@ -39,6 +39,7 @@ for i = 1, n do
 end
 for i = 1, n do
   configure(recs[i], specs[i], now, idle_ttl)
+  if i > 1 and specs[1].level == 'client' and specs[i].level == 'token' then adopt_shared(recs[i].v, recs[1].v, now) end
   rates[i], limits[i] = effective(recs[i].v)
 end
 
@@ -144,9 +145,9 @@ return { fmt(now) }
 /**
  * MemoryStore.throttle: counts the 429, adopts a named limit (or lets AIMD shrink), pauses for the server's
  * delay or the backoff plus jitter (never shortening a pause), and makes the next request a probe.
- * KEYS: one group. ARGV: shift, the key spec, sent at (server ms), delay ('' = none), named given ('1'),
- * named requests, named concurrent, kind, backoff base, backoff max, jitter ratio, jitter max, random,
- * idle ttl, lease ttl.
+ * KEYS: one group, and the app key's group when ARGV's last is its id. ARGV: shift, the key spec, sent at
+ * (server ms), delay ('' = none), named given ('1'), named requests, named concurrent, kind, backoff base,
+ * backoff max, jitter ratio, jitter max, random, idle ttl, lease ttl, app id of a token's shared limit ('').
  * Reply: {now, strikes, stale (0/1), paused ms, learned changed (0/1), learned requests, perMs, concurrent}.
  */
 export const THROTTLE = new Script(
@@ -160,6 +161,7 @@ local has_named, named_requests, named_concurrent = ARGV[a + 3] == '1', num(ARGV
 local kind = ARGV[a + 6]
 local base, max, ratio, jmax, random = tonumber(ARGV[a + 7]), tonumber(ARGV[a + 8]), tonumber(ARGV[a + 9]), tonumber(ARGV[a + 10]), tonumber(ARGV[a + 11])
 local idle_ttl, lease_ttl = tonumber(ARGV[a + 12]), tonumber(ARGV[a + 13])
+local tokens_of = ARGV[a + 14]
 
 local nm = names_at(0)
 local rec = load(nm.h)
@@ -177,8 +179,9 @@ if pause_until > (v.pu or 0) then v.pu = pause_until end
 local changed = false
 if not stale then
   if has_named then
-    -- MemoryStore.adoptNamed
+    -- MemoryStore.adoptNamed (a request sent before the key took another token's named limit: as named)
     local rates, c = effective(v)
+    if sent_at <= (v.sa or -INF) then rates, c = {}, nil end
     if named_requests ~= nil then
       local current = nil
       if v.rr == nil and rates[1] then current = rates[1].n end
@@ -192,6 +195,16 @@ if not stale then
       v.nc = 1
     end
     changed = true
+    -- the app key keeps a token's named limit for all of its tokens (KEYS group 2)
+    if tokens_of ~= '' and spec.level == 'token' then
+      local app_names = names_at(KEYS_PER_KEY)
+      local app = load(app_names.h)
+      if app.exists then
+        if named_requests ~= nil then app.v.ur = named_requests end
+        if named_concurrent ~= nil then app.v.uc = named_concurrent end
+        commit(app, app_names, tokens_of, now, idle_ttl, lease_ttl)
+      end
+    end
   elseif v.aw ~= nil or v.rr ~= nil then
     -- MemoryStore.shrinkAdaptive
     local inflight = live_leases(nm, now)

@@ -1,0 +1,112 @@
+/**
+ * The rate learner's rules, rule by rule: rate-learner.ts and its Lua mirror in lua-rules.ts run the same
+ * random sequences (first throttle, starts, throttles, successes at any time) and must hold the same
+ * estimate after every step. The store-level differential reaches these rules too, but rarely with large
+ * flashes; this one drives them directly.
+ */
+import fc from 'fast-check';
+import { countStart, estimateAfterThrottle, firstEstimate, pacedLimits, stepUp, type RateEstimate } from '../../src/rate-learner';
+import { LUA_RULES } from '../../src/redis/lua-rules';
+import { connect, type TestClient } from './helpers/clients';
+import { RedisServer } from './helpers/redis-server';
+
+let server: RedisServer;
+let redis: TestClient;
+beforeAll(async () => {
+  server = await RedisServer.start();
+  redis = await connect('ioredis', server.port);
+});
+afterAll(async () => {
+  await redis.close();
+  await server.stop();
+});
+
+type Step =
+  | { op: 'start'; dt: number }
+  | { op: 'throttle'; dt: number; accepted: number; pauseMs: number }
+  | { op: 'success'; dt: number };
+
+/** Runs the steps through the Lua functions; returns the estimate after each as [rate, flash, probing, levelAt, levelStarts, requests, perMs]. */
+const SCRIPT = `${LUA_RULES}
+local v, now, out = {}, 0, {}
+local i = 1
+while i <= #ARGV do
+  local op, dt = ARGV[i], tonumber(ARGV[i + 1])
+  now = now + dt
+  if op == 'start' then
+    count_start(v, now)
+    i = i + 2
+  elseif op == 'success' then
+    if v.rr ~= nil and step_up(v, now) then paced_limits(v) end
+    i = i + 2
+  else
+    local accepted, resume = tonumber(ARGV[i + 2]), now + tonumber(ARGV[i + 3])
+    if v.rr ~= nil then estimate_after_throttle(v, accepted, resume)
+    elseif accepted > 0 then first_estimate(v, accepted, resume) end
+    if v.rr ~= nil then paced_limits(v) end
+    i = i + 4
+  end
+  if v.rr == nil then out[#out + 1] = 'none'
+  else
+    local probing = 0
+    if v.pg then probing = 1 end
+    out[#out + 1] = table.concat({ fmt(v.rr), fmt(v.fl), probing, fmt(v.lt), fmt(v.la), fmt(v.lr), fmt(v.lp) }, ' ')
+  end
+end
+return out
+`;
+
+function inTypeScript(steps: Step[]): string[] {
+  let estimate: RateEstimate | undefined;
+  let learned: { requests: number; perMs: number } | undefined;
+  let now = 0;
+  const out: string[] = [];
+  for (const step of steps) {
+    now += step.dt;
+    if (step.op === 'start') {
+      if (estimate) countStart(estimate, now);
+    } else if (step.op === 'success') {
+      if (estimate && stepUp(estimate, now)) learned = pacedLimits(estimate.rate);
+    } else {
+      const resume = now + step.pauseMs;
+      if (estimate) estimateAfterThrottle(estimate, step.accepted, resume);
+      else if (step.accepted > 0) estimate = firstEstimate(step.accepted, resume);
+      if (estimate) learned = pacedLimits(estimate.rate);
+    }
+    out.push(
+      estimate
+        ? [estimate.rate, estimate.flash, estimate.probing ? 1 : 0, estimate.levelAt, estimate.levelStarts, learned!.requests, learned!.perMs].join(' ')
+        : 'none',
+    );
+  }
+  return out;
+}
+
+const step: fc.Arbitrary<Step> = fc.oneof(
+  { weight: 8, arbitrary: fc.record({ op: fc.constant('start' as const), dt: fc.integer({ min: 0, max: 120 }) }) },
+  { weight: 4, arbitrary: fc.record({ op: fc.constant('success' as const), dt: fc.integer({ min: 0, max: 400 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      op: fc.constant('throttle' as const),
+      dt: fc.integer({ min: 0, max: 200 }),
+      accepted: fc.integer({ min: 0, max: 120 }),
+      pauseMs: fc.integer({ min: 0, max: 3000 }),
+    }),
+  },
+);
+
+describe('the rate learner in Lua', () => {
+  it('holds the same estimate as rate-learner.ts after every step of random runs', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 120 }), async (steps) => {
+        const args = steps.flatMap((s) => (s.op === 'throttle' ? [s.op, String(s.dt), String(s.accepted), String(s.pauseMs)] : [s.op, String(s.dt)]));
+        const lua = (await redis.command(['EVAL', SCRIPT, '0', ...args])) as string[];
+        // Lua formats numbers with %.17g; compare as numbers.
+        const parse = (line: string) => (line === 'none' ? line : line.split(' ').map(Number));
+        expect(lua.map(parse)).toEqual(inTypeScript(steps).map(parse));
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
