@@ -225,6 +225,28 @@ export class MemoryStore implements RateLimitStore {
         if (wait !== 0) return { ok: false, key: keys[i].id, reason: 'rate', retryInMs: wait };
       }
     }
+    return { ok: true, lease: this.grant(records, now) };
+  }
+
+  /**
+   * Counts a request that another authority granted (RedisStore: a grant from Redis) as if this store had:
+   * its start enters the windows and it holds its slots, without any check. Should that authority go away,
+   * this store then knows the window and the requests in flight it takes over. Release it as usual.
+   */
+  admit(keys: readonly KeySpec[]): Lease {
+    const now = this.clock.now();
+    const records = this.scratch;
+    records.length = 0;
+    for (const spec of keys) {
+      const record = this.record(spec, now);
+      this.logs(record, spec.marginMs, now);
+      records.push(record);
+    }
+    return this.grant(records, now);
+  }
+
+  /** Takes a start and a slot on each of `records` (acquire has checked them, or admit does not). */
+  private grant(records: readonly KeyRecord[], now: number): MemoryLease {
     const lease: MemoryLease = { at: now, entries: [] };
     for (const record of records) {
       const { logs } = record;
@@ -239,7 +261,7 @@ export class MemoryStore implements RateLimitStore {
         record.budget.nextAt = now + record.budget.spacingMs;
       }
     }
-    return { ok: true, lease };
+    return lease;
   }
 
   /** The first of `keys` that is paused here, as acquire would refuse it; undefined when none is. */

@@ -43,6 +43,8 @@ interface SharedLease {
   readonly shared: true;
   readonly id: string;
   readonly start: number;
+  /** The same grant counted in the fallback store, so that it knows the window and the slots if Redis fails. */
+  readonly shadow?: Lease;
 }
 
 /** A grant from the in-memory fallback: it goes back to the fallback store, whatever Redis does meanwhile. */
@@ -146,7 +148,7 @@ export class RedisStore implements RateLimitStore {
         const start = this.sample(fields[0], sentAt);
         if (Number(fields[1]) === 1) {
           if (!this.closed) this.renewer.add(id, keys.map((k) => k.id));
-          const lease: SharedLease = { shared: true, id, start };
+          const lease: SharedLease = { shared: true, id, start, shadow: this.local.admit(keys) };
           return { ok: true, lease };
         }
         const refused = keys[Number(fields[2]) - 1];
@@ -177,12 +179,17 @@ export class RedisStore implements RateLimitStore {
   /** Only leases of the fallback store keep it: Redis is not told (it would cost a round trip per request). */
   written(keys: readonly KeySpec[], lease: Lease, writtenAfterMs: number): boolean {
     const held = lease as StoreLease;
-    return !held.shared && this.local.written(keys, held.lease, writtenAfterMs);
+    if (held.shared) {
+      if (held.shadow) this.local.written(keys, held.shadow, writtenAfterMs);
+      return false;
+    }
+    return this.local.written(keys, held.lease, writtenAfterMs);
   }
 
   release(keys: readonly KeySpec[], outcome: ReleaseOutcome, lease: Lease, writtenAfterMs?: number): void | Promise<void> {
     const held = lease as StoreLease;
     if (!held.shared) return this.local.release(keys, outcome, held.lease, writtenAfterMs);
+    if (held.shadow) this.local.release(keys, outcome, held.shadow, writtenAfterMs);
     this.renewer.delete(held.id);
     const released = this.releaseShared(keys, outcome, held, writtenAfterMs);
     // With Redis down, do not make waiters of this process wait for the call to fail: the lease expires.

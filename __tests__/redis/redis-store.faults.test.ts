@@ -118,9 +118,9 @@ describe.each(CLIENT_KINDS)('RedisStore with %s, when Redis fails', (kind) => {
     expect(isShared(during)).toBe(false);
     expect(s.shared).toBe(false);
     expect(events.map(([type]) => type)).toEqual(['fallback']);
-    // Local limiting: the fallback store holds the slot (and enforces the limit on its own).
-    expect((await s.snapshot('app'))[0]).toMatchObject({ inFlight: 1 });
-    granted(await s.acquire([k]));
+    // Local limiting: the fallback store holds the slot it granted, and knows the one Redis granted before
+    // (still in flight), so the limit of 2 is reached.
+    expect((await s.snapshot('app'))[0]).toMatchObject({ inFlight: 2 });
     expect(await s.acquire([k])).toMatchObject({ ok: false, reason: 'concurrency' });
 
     const releasedAt = Date.now();
@@ -135,9 +135,12 @@ describe.each(CLIENT_KINDS)('RedisStore with %s, when Redis fails', (kind) => {
     expect(isShared(after)).toBe(true);
     expect(await redis.command(['EXISTS', 'faults-' + kind + ':{app}:h'])).toBe(1);
 
-    // A lease granted by the fallback store goes back to it, even now that Redis answers.
+    // A lease granted by the fallback store goes back to it, even now that Redis answers; the fallback
+    // still counts the one Redis granted since.
     await s.release([k], 'ok', during);
     expect(s.fallbackStore.snapshot('app')[0]).toMatchObject({ inFlight: 1 });
+    await s.release([k], 'ok', after);
+    expect(s.fallbackStore.snapshot('app')[0]).toMatchObject({ inFlight: 0 });
   });
 
   it('loses no request and hangs none when Redis stops and restarts in the middle of a run', async () => {
