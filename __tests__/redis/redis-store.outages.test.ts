@@ -208,7 +208,7 @@ describe.each(CLIENT_KINDS)('RedisStore with %s, through Redis outages', (kind) 
     expect(Object.entries(stats.acceptedByPath).filter(([, n]) => n !== 1)).toEqual([]);
     // Nothing hangs on Redis: no decision waited for it longer than callTimeoutMs (+ timer slack), and the
     // burst ended within what its windows take (3 × W), the pause, and at most two of the server's 1 s
-    // Retry-After pauses (+10 % jitter) for the 429s the switches can cause (see the failing tests below).
+    // Retry-After pauses (+10 % jitter) for the 429s the switch back to Redis causes (see the `it.failing` below).
     expect(Math.max(...s.acquireMs)).toBeLessThan(callTimeoutMs + 100);
     expect(doneMs).toBeLessThan(3 * W + pauseMs + 2 * 1100 + 1000);
     // No flapping: one outage, one fallback, one recovery, even with the probe's own calls stuck in the pause;
@@ -216,11 +216,10 @@ describe.each(CLIENT_KINDS)('RedisStore with %s, through Redis outages', (kind) 
     expect(events).toEqual(['fallback', 'recover']);
     expect(fallbacks[0].error).toBeInstanceOf(RedisTimeoutError);
     expect(recoveries[0].downMs).toBeLessThan(pauseMs + callTimeoutMs + PROBE_INTERVAL_MS + 100);
-    // In flight, at the fallback: it comes after a decision stuck for callTimeoutMs, and the requests Redis let
-    // start before take 20 ms, so the two stores' requests are never in flight together (the failing test
-    // below makes them overlap with requests slower than callTimeoutMs). At the recovery, requests of the
-    // fallback still in flight are not counted in Redis (docs/redis.md); in this run the guard holds every
-    // request then (its window spent, or the key paused by a 429 the fallback caused), so none overlap.
+    // In flight, at the fallback: the fallback store counts the requests Redis let start (the test below with
+    // requests slower than callTimeoutMs checks it alone). At the recovery, requests of the fallback still in
+    // flight are not counted in Redis (docs/redis.md); in this run the guard holds every request then (the
+    // fallback's window is spent until its starts age out), so none overlap.
     expect(stats.maxInFlightPerApp).toBeLessThanOrEqual(C);
   });
 
