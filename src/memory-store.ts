@@ -193,10 +193,10 @@ export class MemoryStore implements RateLimitStore {
   acquire(keys: readonly KeySpec[]): AcquireResult {
     const now = this.clock.now();
     // Pauses first: a paused key is the longest wait, so report it rather than a short rate wait. A refusal
-    // for a pause touches nothing, so that a store that keeps pauses nearer the caller (RedisStore's local
-    // copy) can give the same answer without asking.
-    const paused = this.pauseOf(keys, now);
-    if (paused) return paused;
+    // for a pause, or for the probe after one, touches nothing, so that a store that keeps them nearer the
+    // caller (RedisStore's local copy) can give the same answer without asking.
+    const held = this.heldBack(keys, undefined, now);
+    if (held) return held;
     const records = this.scratch;
     records.length = 0;
     for (const spec of keys) records.push(this.record(spec, now));
@@ -265,10 +265,25 @@ export class MemoryStore implements RateLimitStore {
   }
 
   /** The first of `keys` that is paused here, as acquire would refuse it; undefined when none is. */
-  pauseOf(keys: readonly KeySpec[], now = this.clock.now()): AcquireResult | undefined {
+  private pauseOf(keys: readonly KeySpec[], now: number): AcquireResult | undefined {
     for (const spec of keys) {
       const pausedUntil = this.records.get(spec.id)?.pausedUntil ?? 0;
       if (pausedUntil > now) return { ok: false, key: spec.id, reason: 'paused', retryInMs: pausedUntil - now };
+    }
+    return undefined;
+  }
+
+  /**
+   * The first of `keys` held back by what this store knows, as acquire would hold it: paused, or sending
+   * its one probe after a pause with the probe still out (then look again after `probeRetryMs`, or at its
+   * answer). Undefined when none is.
+   */
+  heldBack(keys: readonly KeySpec[], probeRetryMs?: number, now = this.clock.now()): AcquireResult | undefined {
+    const paused = this.pauseOf(keys, now);
+    if (paused) return paused;
+    for (const spec of keys) {
+      const record = this.records.get(spec.id);
+      if (record?.probing && record.inFlight > 0) return { ok: false, key: spec.id, reason: 'concurrency', retryInMs: probeRetryMs };
     }
     return undefined;
   }

@@ -122,8 +122,9 @@ export class RedisStore implements RateLimitStore {
   acquire(keys: readonly KeySpec[]): AcquireResult | Promise<AcquireResult> {
     if (this.closed) return Promise.reject(new Error('RedisStore: acquire() after close()'));
     if (!this.availability.up) return this.acquireLocally(keys, undefined);
-    // A pause this process knows of holds even where Redis does not (a 429 seen while it was down).
-    const known = this.local.pauseOf(keys);
+    // A pause this process knows of holds even where Redis does not (a 429 seen while it was down, a Redis
+    // restarted empty), and so does the probe after it while it is out.
+    const known = this.local.heldBack(keys, this.options.pollIntervalMs);
     if (known) return known;
     const id = `${this.tag}.${(++this.leaseSeq).toString(36)}`;
     const args = [
@@ -272,10 +273,13 @@ export class RedisStore implements RateLimitStore {
   snapshot(prefix: string): KeySnapshot[] | Promise<KeySnapshot[]> {
     if (this.closed || !this.availability.up) return this.local.snapshot(prefix);
     const generation = this.availability.generation;
-    return this.readSnapshot(prefix).catch((error: unknown) => {
-      this.availability.failed(error, generation);
-      return this.local.snapshot(prefix);
-    });
+    return this.readSnapshot(prefix).then(
+      (shared) => withLocalPauses(shared, this.local.snapshot(prefix)),
+      (error: unknown) => {
+        this.availability.failed(error, generation);
+        return this.local.snapshot(prefix);
+      },
+    );
   }
 
   /** Ends the pauses and quota holds of `clientId`'s keys, in Redis and in the fallback store. */
@@ -415,4 +419,15 @@ export class RedisStore implements RateLimitStore {
     this.serverTime.sample(now, sentAt, this.clock.now());
     return now;
   }
+}
+
+/** Redis's snapshots, with the pauses this process enforces beyond them (kept across a Redis restarted empty). */
+function withLocalPauses(shared: KeySnapshot[], local: KeySnapshot[]): KeySnapshot[] {
+  for (const mine of local) {
+    if (mine.pausedForMs <= 0) continue;
+    const theirs = shared.find((snapshot) => snapshot.key === mine.key);
+    if (!theirs) shared.push(mine);
+    else if (theirs.pausedForMs < mine.pausedForMs) theirs.pausedForMs = mine.pausedForMs;
+  }
+  return shared;
 }

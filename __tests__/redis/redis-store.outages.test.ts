@@ -378,8 +378,7 @@ describe.each(CLIENT_KINDS)('RedisStore with %s, through Redis outages', (kind) 
    * grant of Redis in the fallback store too (MemoryStore.admit), so the fallback starts with the window and
    * the requests in flight it takes over. Back to Redis: the fallback's starts are never written to Redis,
    * so after onRecover the script decides on the window Redis had before the outage (none after a restart):
-   * a known bug (issue 10), pinned down below; these `it.failing` tests fail today, and one that is fixed
-   * becomes an `it`.
+   * a known bug (issue 10), pinned down below as an `it.failing` (it fails today; fixed, it becomes an `it`).
    */
   it('keeps to N per window when Redis dies right after a full window (the fallback knows that window)', async () => {
     const W = 1000;
@@ -435,11 +434,10 @@ describe.each(CLIENT_KINDS)('RedisStore with %s, through Redis outages', (kind) 
   });
 
   /*
-   * After a restart on empty data, what the process kept of a pause holds (the test above), but Redis decides
-   * everything else: RedisStore.acquire consults the fallback store only through `this.local.pauseOf`, so
-   * the probe-after-pause it also keeps there is ignored, and snapshot() reads Redis alone.
+   * After a restart on empty data, what the process kept of a pause holds (the test above), and so do the
+   * probe after it (RedisStore.acquire asks the fallback store's heldBack first) and what snapshot() reports.
    */
-  it.failing('[bug] sends one probe first when a pause ends, even if Redis restarted empty during the pause', async () => {
+  it('sends one probe first when a pause ends, even if Redis restarted empty during the pause', async () => {
     const latencyMs = 100;
     emulator = await startEmulator({
       vendor: 'clover',
@@ -472,7 +470,7 @@ describe.each(CLIENT_KINDS)('RedisStore with %s, through Redis outages', (kind) 
     expect(accepted[1] - accepted[0]).toBeGreaterThanOrEqual(latencyMs - 10); // the rest follow the probe's answer
   });
 
-  it.failing('[bug] reports the pause it enforces in snapshot() (and so stats()) when Redis restarted empty during it', async () => {
+  it('reports the pause it enforces in snapshot() (and so stats()) when Redis restarted empty during it', async () => {
     const s = make();
     const k: KeySpec = { id: 'app-stats', level: 'client', limits: {}, marginMs: 0 };
     const report = { backoff: { baseMs: 1000, maxMs: 60_000 }, jitter: { ratio: 0, maxMs: 0 }, random: 0 };

@@ -29,13 +29,21 @@ local function refuse(i, reason, retry)
   return { fmt(now), 0, i, reason, fmt(retry) }
 end
 
--- MemoryStore.pauseOf first: a refusal for a pause changes nothing
+-- MemoryStore.heldBack first: a refusal for a pause, or for the probe after one while it is out, changes nothing
+local function probe_retry(nm)
+  local first = redis.call('ZRANGEBYSCORE', nm.f, '(' .. fmt(now), '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
+  if first[2] then return math.max(1, math.min(poll, num(first[2]) - now)) end
+  return poll
+end
 for i = 1, n do
   specs[i] = spec_at(6 + (i - 1) * SPEC_ARGS)
   names[i] = names_at((i - 1) * KEYS_PER_KEY)
   recs[i] = load(names[i].h)
   local paused = recs[i].v.pu or 0
   if paused > now then return { fmt(now), 0, i, 'paused', fmt(paused - now) } end
+end
+for i = 1, n do
+  if recs[i].v.pr and live_leases(names[i], now) > 0 then return { fmt(now), 0, i, 'concurrency', fmt(probe_retry(names[i])) } end
 end
 for i = 1, n do
   configure(recs[i], specs[i], now, idle_ttl)
