@@ -4,6 +4,7 @@
  * bench/results/ and prints PASS/FAIL for the plugin's targets. See bench/README.md.
  *
  * npm run bench -- --only pacing: the pacing section alone (writes bench/results/pacing.md only).
+ * npm run bench -- --only learning: the learning section alone (writes bench/results/learning.md and .json).
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -16,6 +17,7 @@ import { contenders } from './contenders';
 import { axiosRateGuard } from './contenders/rate-guard';
 import { runOne } from './execute';
 import { idealTime } from './ideal';
+import { curveText, guardVerdict, learningDocument, learningProgressLine, learningSummaryTable, runLearningSection, type LearningResult } from './learning';
 import { runPacing, type PacingResult } from './pacing';
 import { latestDocument, overheadTable, scaleTables, targetLines, workloadSection, workloadTable, type WorkloadSection } from './report/markdown';
 import { machine, type Machine } from './report/machine';
@@ -26,11 +28,13 @@ import { checkPacingTargets, checkTargets, type TargetCheck } from './targets';
 import type { Contender, RunResult } from './types';
 import { warmUp } from './warm-up';
 import { pacingWorkloads, requestsPerToken, workloads } from './workloads';
+import { plainAxios } from './contenders/plain';
+import { axiosRetryContender } from './contenders/axios-retry';
 
 const RESULTS = path.join(__dirname, 'results');
 
 /** Sections `--only` can pick; without it, everything runs. */
-const SECTIONS = ['pacing'] as const;
+const SECTIONS = ['pacing', 'learning'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function commandLine(): { only: Section | undefined } {
@@ -110,12 +114,44 @@ async function pacingOnly(host: Machine): Promise<void> {
   console.log(`\nWrote ${path.relative(process.cwd(), RESULTS)}/pacing.md`);
 }
 
+/** The learning section: runs it, prints its tables and curves, writes bench/results/learning.md and learning.json. */
+async function learning(host: Machine): Promise<LearningResult> {
+  console.log('\nlearning: axios-rate-guard with nothing configured against nginx, express-rate-limit, @fastify/rate-limit and the emulators');
+  let current = '';
+  const result = await runLearningSection((target, run) => {
+    if (target.id !== current) {
+      current = target.id;
+      console.log(`${target.id}: ${target.title} · ideal ${seconds(target.ideal.ms)} · floor ${seconds(target.floor.ms)}`);
+    }
+    console.log(learningProgressLine(run));
+  });
+  console.log(`\nLearning\n${learningSummaryTable(result)}`);
+  for (const t of result.targets.filter((x) => x.idealCurve)) console.log(`\n${t.target.id}: ${t.target.title}\n${curveText(t)}`);
+  const verdicts = result.targets.map(guardVerdict).filter((v) => v !== undefined);
+  console.log(`\nTargets for axios-rate-guard, nothing configured (issue 9)\n${verdicts.map((v) => `  ${v.text}`).join('\n')}`);
+  await fs.mkdir(RESULTS, { recursive: true });
+  await fs.writeFile(path.join(RESULTS, 'learning.md'), learningDocument(host, result));
+  // Curves are long arrays of counts: one line each, not one line per number.
+  const json = JSON.stringify({ machine: host, ...result }, null, 2).replace(/\[\s+([-\d.,\s]+?)\s+\]/g, (_, inner: string) => `[${inner.split(/,\s*/).join(', ')}]`);
+  await fs.writeFile(path.join(RESULTS, 'learning.json'), `${json}\n`);
+  return result;
+}
+
+/** `--only learning`: warm the contenders up, run the learning section, leave the other results as they are. */
+async function learningOnly(host: Machine): Promise<void> {
+  console.log('\nwarm-up (axios-rate-guard, axios-retry, plain axios, 40 requests)…');
+  await warmUp([axiosRateGuard, axiosRetryContender, plainAxios]);
+  await learning(host);
+  console.log(`\nWrote ${path.relative(process.cwd(), RESULTS)}/learning.md, learning.json`);
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
   const { only } = commandLine();
   const host = machine();
   console.log(`axios-rate-guard bench · ${host.cpu}, ${host.cores} cores · Node ${host.node} · ${host.date}`);
   if (only === 'pacing') return pacingOnly(host);
+  if (only === 'learning') return learningOnly(host);
   const settings = [
     `Server: vendor emulator (Clover rules, penalty on) with ${SERVER.appRate} requests per ${SERVER.windowMs} ms and ${SERVER.appConcurrent} in flight per app, ` +
       `${SERVER.tokenRate} per ${SERVER.windowMs} ms and ${SERVER.tokenConcurrent} in flight per token, ${SERVER.latencyMs} ms latency; Retry-After: 1.`,
@@ -144,6 +180,7 @@ async function main(): Promise<void> {
   }
 
   const paced = await pacing(host);
+  await learning(host);
 
   console.log('\ncompiling src/ as published (tsconfig.build.cjs.json) for overhead and scale…');
   const compiled = await compilePlugin().catch((error: unknown) => {
@@ -209,7 +246,7 @@ async function main(): Promise<void> {
   }
   console.log(`\nOverhead\n${overheadTable(overhead)}\n\nScale\n${scaleTables(scale)}`);
   console.log(`\nTargets for axios-rate-guard\n${targetLines(checks).join('\n')}`);
-  console.log(`\nWrote ${path.relative(process.cwd(), RESULTS)}/latest.md, latest.json, pacing.md, <workload>.md and <workload>.svg · ${seconds(durationMs)}`);
+  console.log(`\nWrote ${path.relative(process.cwd(), RESULTS)}/latest.md, latest.json, pacing.md, learning.md, learning.json, <workload>.md and <workload>.svg · ${seconds(durationMs)}`);
 }
 
 main().then(
