@@ -288,6 +288,20 @@ export class MemoryStore implements RateLimitStore {
     return undefined;
   }
 
+  /**
+   * When the request of `lease` arrived at the latest, per key that has a window: its stamp once answered,
+   * now while it is in flight (RedisStore hands these to Redis when it is back).
+   */
+  arrivalsOf(keys: readonly KeySpec[], lease: Lease): Array<{ id: string; at: number }> {
+    const now = this.clock.now();
+    const out: Array<{ id: string; at: number }> = [];
+    (lease as MemoryLease).entries.forEach((entries, i) => {
+      const entry = Array.isArray(entries) ? entries[0] : entries;
+      if (entry) out.push({ id: keys[i].id, at: entry.stamp === Infinity ? Math.max(entry.start, now) : entry.stamp });
+    });
+    return out;
+  }
+
   written(keys: readonly KeySpec[], lease: Lease, writtenAfterMs: number): boolean {
     for (let i = 0; i < keys.length; i++) {
       const record = this.records.get(keys[i].id);

@@ -29,7 +29,7 @@ import { KeyLayout } from './redis/keys.js';
 import { LeaseRenewer } from './redis/lease-renewer.js';
 import { normalizeRedisStoreOptions, type RedisStoreOptions, type ResolvedRedisStoreOptions } from './redis/options.js';
 import { ScriptRunner, type Script } from './redis/script-runner.js';
-import { ACQUIRE, OBSERVE, RELEASE, RENEW, RESUME, SNAPSHOT, SNAPSHOT_FIELDS, THROTTLE } from './redis/scripts.js';
+import { ACQUIRE, OBSERVE, RELEASE, RENEW, REPLAY, RESUME, SNAPSHOT, SNAPSHOT_FIELDS, THROTTLE } from './redis/scripts.js';
 import { ServerTimeOffset } from './redis/server-time.js';
 
 export { RedisUnavailableError, isRedisUnavailableError } from './redis/errors.js';
@@ -60,6 +60,8 @@ type HeldKeys = readonly string[];
 
 /** Most (lease, key) pairs renewed by one script call; more go in further calls of the same round trip. */
 const RENEW_BATCH = 1000;
+/** Most grants of the fallback store kept for Redis (a long outage keeps the latest). */
+const MAX_OUTAGE_GRANTS = 10_000;
 
 /**
  * A RateLimitStore in Redis. Every decision (acquire, release, throttle, observe) is one Lua script run
@@ -82,6 +84,8 @@ export class RedisStore implements RateLimitStore {
   private readonly tag = Math.random().toString(36).slice(2, 10) + Date.now().toString(36);
   private leaseSeq = 0;
   private closed = false;
+  /** Grants of the fallback store since Redis went away, handed to Redis when it is back (see replayOutage). */
+  private readonly outageGrants: Array<{ keys: readonly KeySpec[]; lease: Lease }> = [];
 
   constructor(options: RedisStoreOptions) {
     this.options = normalizeRedisStoreOptions(options);
@@ -96,7 +100,8 @@ export class RedisStore implements RateLimitStore {
     // The probe writes, as every script does: a Redis out of memory (maxmemory, noeviction) still answers
     // PING, and a PING probe would flip between fallback and recovery every probe interval.
     const probeKey = `${this.options.prefix}{probe}`;
-    const probe = () => this.timeouts.track(this.send(['SET', probeKey, '1', 'PX', '1000']));
+    // Back only once Redis knows what the fallback let start meanwhile (or its windows would start empty).
+    const probe = () => this.timeouts.track(this.send(['SET', probeKey, '1', 'PX', '1000'])).then(() => this.replayOutage());
     this.availability = new Availability(clock, this.options.probeIntervalMs, probe, {
       onFallback: this.options.onFallback,
       onRecover: this.options.onRecover,
@@ -310,7 +315,28 @@ export class RedisStore implements RateLimitStore {
     const result = this.local.acquire(keys);
     if (!result.ok) return result;
     const lease: LocalLease = { shared: false, lease: result.lease };
+    if (this.outageGrants.length >= MAX_OUTAGE_GRANTS) this.outageGrants.shift();
+    this.outageGrants.push({ keys, lease: result.lease });
     return { ok: true, lease };
+  }
+
+  /** Writes the starts of the fallback's grants into Redis's windows, key by key; then forgets them. */
+  private async replayOutage(): Promise<void> {
+    if (this.outageGrants.length === 0) return;
+    const byKey = new Map<string, string[]>();
+    let n = 0;
+    for (const { keys, lease } of this.outageGrants) {
+      for (const { id, at } of this.local.arrivalsOf(keys, lease)) {
+        let pairs = byKey.get(id);
+        if (!pairs) byKey.set(id, (pairs = []));
+        pairs.push(`fb.${this.tag}.${(++n).toString(36)}`, encodeNumber(this.serverTime.toServer(at)));
+      }
+    }
+    const ttl = String(this.options.idleTtlMs);
+    for (const [id, pairs] of byKey) {
+      await this.timeouts.track(this.scripts.run(REPLAY, this.layout.group(id), [this.options.timeArg(), ttl, ...pairs]));
+    }
+    this.outageGrants.length = 0;
   }
 
   private releaseShared(keys: readonly KeySpec[], outcome: ReleaseOutcome, lease: SharedLease, writtenAfterMs?: number): Promise<void> {

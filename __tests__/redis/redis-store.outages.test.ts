@@ -208,7 +208,7 @@ describe.each(CLIENT_KINDS)('RedisStore with %s, through Redis outages', (kind) 
     expect(Object.entries(stats.acceptedByPath).filter(([, n]) => n !== 1)).toEqual([]);
     // Nothing hangs on Redis: no decision waited for it longer than callTimeoutMs (+ timer slack), and the
     // burst ended within what its windows take (3 × W), the pause, and at most two of the server's 1 s
-    // Retry-After pauses (+10 % jitter) for the 429s the switch back to Redis causes (see the `it.failing` below).
+    // Retry-After pauses (+10 % jitter) for 429s at the switches.
     expect(Math.max(...s.acquireMs)).toBeLessThan(callTimeoutMs + 100);
     expect(doneMs).toBeLessThan(3 * W + pauseMs + 2 * 1100 + 1000);
     // No flapping: one outage, one fallback, one recovery, even with the probe's own calls stuck in the pause;
@@ -376,9 +376,9 @@ describe.each(CLIENT_KINDS)('RedisStore with %s, through Redis outages', (kind) 
   /*
    * At the switches between Redis and the fallback store. Into the fallback: RedisStore.acquire counts every
    * grant of Redis in the fallback store too (MemoryStore.admit), so the fallback starts with the window and
-   * the requests in flight it takes over. Back to Redis: the fallback's starts are never written to Redis,
-   * so after onRecover the script decides on the window Redis had before the outage (none after a restart):
-   * a known bug (issue 10), pinned down below as an `it.failing` (it fails today; fixed, it becomes an `it`).
+   * the requests in flight it takes over. Back to Redis: the store is back only once it has written the
+   * fallback's starts into Redis's windows (RedisStore.replayOutage), so Redis, even restarted empty, counts
+   * them.
    */
   it('keeps to N per window when Redis dies right after a full window (the fallback knows that window)', async () => {
     const W = 1000;
@@ -396,7 +396,7 @@ describe.each(CLIENT_KINDS)('RedisStore with %s, through Redis outages', (kind) 
     expect(maxArrivalsInWindow(stats, W, 'app-window-down')).toBeLessThanOrEqual(N);
   });
 
-  it.failing('[bug] keeps to N per window when Redis comes back empty after the fallback let a full window start (Redis learns of it)', async () => {
+  it('keeps to N per window when Redis comes back empty after the fallback let a full window start (Redis learns of it)', async () => {
     const W = 2000; // room for the restart of redis-server inside one window, even on a loaded machine
     const N = 4;
     emulator = await startEmulator({ vendor: 'clover', windowMs: W, appRate: N, tokenRate: null, appConcurrent: null, tokenConcurrent: null, latencyMs: 10 });

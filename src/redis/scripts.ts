@@ -378,3 +378,24 @@ end
 return { fmt(now), renewed }
 `,
 );
+
+/**
+ * Hands Redis what the fallback store let start while Redis was away, so that its windows count them: each
+ * start enters both window logs of its key, stamped when it arrived at the latest (a member per start, so a
+ * replay that is repeated adds nothing).
+ * KEYS: one group. ARGV: shift, ttl (ms), then member and stamp (server ms) pairs.
+ * Reply: {now}.
+ */
+export const REPLAY = new Script(
+  'replay',
+  `${LUA_RULES}
+local now = server_now(ARGV[1])
+local ttl = tonumber(ARGV[2])
+local nm = names_at(0)
+for j = 1, 2 do
+  for i = 3, #ARGV, 2 do redis.call('ZADD', nm.w[j], ARGV[i + 1], ARGV[i]) end
+  if redis.call('PTTL', nm.w[j]) < ttl then redis.call('PEXPIRE', nm.w[j], ttl) end
+end
+return { fmt(now) }
+`,
+);
