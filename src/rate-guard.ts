@@ -2,19 +2,21 @@ import type { InternalAxiosRequestConfig } from 'axios';
 import { GuardAdapters, type GuardContext, type GuardCounters } from './guarded-adapter.js';
 import { MemoryStore } from './memory-store.js';
 import { normalizeOptions, type RateGuardOptions } from './options.js';
+import { processRegistry } from './process-registry.js';
 import { schedulerFor } from './scheduler.js';
 import type { KeySnapshot, KeySpec, RateLimitStore } from './store.js';
 
 /**
  * The part of an axios instance the guard uses. Structural, so that instances typed by axios's ESM or
- * CommonJS declarations, and the default `axios` export, are all accepted.
+ * CommonJS declarations, and the default `axios` export, are all accepted. `onRejected` takes a function
+ * as well as null: axios 1.7.0–1.7.7's CommonJS declarations (index.d.cts) do not accept null there.
  */
 export interface GuardableAxios {
   interceptors: {
     request: {
       use(
         onFulfilled: (config: InternalAxiosRequestConfig) => InternalAxiosRequestConfig,
-        onRejected?: null,
+        onRejected?: ((error: unknown) => unknown) | null,
         options?: { synchronous?: boolean },
       ): number;
       eject(id: number): void;
@@ -59,14 +61,14 @@ export interface RateGuard {
 
 const GUARDED = Symbol.for('axios-rate-guard.guarded');
 
-let processStore: MemoryStore | undefined;
-
 /**
  * The store used when none is given: one per process, so that every instance with the same clientId shares
- * its limits. It holds no configuration (limits travel with each request), so sharing it is safe.
+ * its limits. It holds no configuration (limits travel with each request), so sharing it is safe. With both
+ * builds loaded it may be the other build's MemoryStore: the same class, but not `instanceof` this one.
  */
 export function defaultStore(): MemoryStore {
-  return (processStore ??= new MemoryStore());
+  const registry = processRegistry();
+  return (registry.defaultStore ??= new MemoryStore()) as MemoryStore;
 }
 
 /**

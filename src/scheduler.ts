@@ -1,5 +1,6 @@
 import { timerDelay, type TimerHandle } from './clock.js';
 import { PriorityQueue } from './priority-queue.js';
+import { processRegistry } from './process-registry.js';
 import { isKeyOfClient, type AcquireResult, type KeySpec, type Lease, type RateLimitStore, type ReleaseOutcome } from './store.js';
 
 /** Why a wait ended without a slot. The caller turns it into a typed error. */
@@ -377,9 +378,10 @@ export class Scheduler {
   }
 }
 
-const schedulers = new WeakMap<RateLimitStore, Scheduler>();
+/** In the process registry, so that the CommonJS and ES module builds share a store's scheduler too. */
+const schedulers = processRegistry().schedulers as WeakMap<RateLimitStore, Scheduler>;
 
-/** The scheduler shared by every guard that uses `store`. */
+/** The scheduler shared by every guard that uses `store` (possibly the other build's Scheduler). */
 export function schedulerFor(store: RateLimitStore): Scheduler {
   let scheduler = schedulers.get(store);
   if (!scheduler) {
