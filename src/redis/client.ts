@@ -3,7 +3,7 @@
  * node-redis's types (nor the packages) are needed by anyone who does not use them.
  */
 
-/** An ioredis (v5) `Redis` or `Cluster`: commands go through `call(command, args)`. */
+/** An ioredis (v5, or v4: the same `call`) `Redis` or `Cluster`: commands go through `call(command, args)`. */
 export interface IORedisLike {
   call(command: string, args: Array<string | number>): Promise<unknown>;
 }
@@ -34,10 +34,15 @@ export function commandSender(client: RedisClientLike): SendCommand {
         'RedisStore: a node-redis cluster client (createCluster) is not supported; use an ioredis Cluster, or a node-redis client of one node',
       );
     }
+    if (isNodeRedisV3(client)) {
+      throw new TypeError(
+        'RedisStore: a node-redis v3 client is not supported (its sendCommand takes a command name, not an array); use node-redis v4 or later, or ioredis',
+      );
+    }
     const nodeRedis = client as NodeRedisLike;
     return (args) => nodeRedis.sendCommand(args);
   }
-  throw new TypeError('RedisStore: expected `client` to be an ioredis client (v5) or a node-redis client (v4 or later)');
+  throw new TypeError('RedisStore: expected `client` to be an ioredis client (v4 or v5) or a node-redis client (v4 or later)');
 }
 
 /**
@@ -47,6 +52,14 @@ export function commandSender(client: RedisClientLike): SendCommand {
 function isNodeRedisCluster(client: unknown): boolean {
   const candidate = client as { masters?: unknown; slots?: unknown };
   return Array.isArray(candidate.masters) && Array.isArray(candidate.slots);
+}
+
+/**
+ * node-redis v3 has a `sendCommand(command, args, callback)` that returns a boolean: given our array it throws
+ * on every call. Only v3 and older have the snake_case `send_command` (ioredis has it too, but has `call`).
+ */
+function isNodeRedisV3(client: unknown): boolean {
+  return typeof (client as { send_command?: unknown }).send_command === 'function';
 }
 
 /** True for the error Redis answers EVALSHA with when the script is not in its cache (restart, SCRIPT FLUSH). */
