@@ -1,5 +1,5 @@
 import { aimdOnSuccess, aimdOnThrottle, INITIAL_AIMD, StartCounter, type AimdState } from './adaptive.js';
-import { countStart, estimateAfterThrottle, firstEstimate, pacedLimits, stepUp, type RateEstimate } from './rate-learner.js';
+import { countStart, estimateAfterThrottle, estimateLimits, firstEstimate, stepUp, type RateEstimate } from './rate-learner.js';
 import { addJitter, exponentialBackoff } from './backoff.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { DEFAULT_WINDOW_MS, effectiveLimits, limitsSignature, nextLearnedLimit, strictestLimits, summarize, type EffectiveLimits } from './limits.js';
@@ -541,7 +541,7 @@ export class MemoryStore implements RateLimitStore {
       const accepted = Math.max(0, record.starts.count(now) - record.inFlight);
       if (record.estimate) estimateAfterThrottle(record.estimate, accepted, record.pausedUntil);
       else if (accepted > 0) record.estimate = firstEstimate(accepted, record.pausedUntil);
-      if (record.estimate) Object.assign(learned, pacedLimits(record.estimate.rate));
+      if (record.estimate) Object.assign(learned, estimateLimits(record.estimate));
     }
     return learned;
   }
@@ -549,7 +549,7 @@ export class MemoryStore implements RateLimitStore {
   /** AIMD's increase and the rate learner's step up, on a success. */
   private grow(record: KeyRecord, now: number): void {
     if (record.aimd && record.learned.concurrent === undefined) aimdOnSuccess(record.aimd, record.inFlight);
-    if (record.estimate && stepUp(record.estimate, now)) record.setLearned({ ...record.learned, ...pacedLimits(record.estimate.rate) });
+    if (record.estimate && stepUp(record.estimate, now)) record.setLearned({ ...record.learned, ...estimateLimits(record.estimate) });
   }
 
   private armSweep(): void {

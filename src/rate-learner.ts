@@ -6,31 +6,42 @@
  * The server's limiter is one of two kinds, and what it accepted tells which and how fast:
  * - a window (N per W) accepts N at once and then nothing until the window moves on;
  * - a bucket (rate R, burst b) accepts b + 1 at once and then R per second.
- * 1. At the first throttle, the requests accepted in the window before it (the flash) are a window
- *    server's quota, or a bucket's burst. Both allow `flash` per second at least. With none accepted, the
- *    throttle tells nothing of the rate (someone else spent the quota): the pause is all.
+ * 1. At the first throttle, the requests accepted in the second before it (the flash) are a window
+ *    server's quota, or a bucket's burst. With none accepted, the throttle tells nothing of the rate
+ *    (someone else spent the quota): the pause is all.
  * 2. Probe: from the end of the pause, pace at PROBE_FACTOR × flash per second; after each PROBE_PERIOD_MS
- *    at full use without a throttle, multiply again.
- * 3. The probe's throttle (an overshoot) tells the rate. In the second before it, a window accepted at most
- *    its quota (the flash); a bucket its rate plus what its burst held at the start of that second, which
- *    is at most the burst (flash − 1) less the one request our pacing leaves in it. So
- *    max(flash, accepted − (flash − 2)) is at most the server's rate, whichever kind it is. The probe stops.
- * 4. Settled, a throttle steps back below what was accepted in the last second; every SETTLED_PERIOD_MS at
- *    full use without one, the rate grows by SETTLED_STEP, in case the server's limit went up.
+ *    at full use without a throttle, multiply by PROBE_STEP.
+ * 3. The probe's throttle (an overshoot) tells the kind and the rate. In the second before it, a bucket
+ *    accepted its rate plus what its burst held at the start of that second, at most the burst (flash − 1)
+ *    less the one request our pacing leaves in it: accepted − (flash − 2) is at most its rate. A window
+ *    accepted its quota, about the flash again, which leaves that bucket rate near 0: at most half the flash
+ *    means a window of max(flash, accepted) per second, sent as one (all of it at once, which a window allows
+ *    and pacing would waste). Otherwise a bucket of max(flash, accepted − (flash − 2)). The probe stops.
+ * 4. Settled, the rate that held is kept (`heldRate`). Every `periodMs` at full use without a throttle it
+ *    grows by SETTLED_STEP, in case the server's limit went up. A throttle after such a step goes back to
+ *    the rate that held and doubles `periodMs` (up to MAX_SETTLED_PERIOD_MS): against a fixed limit a probe
+ *    costs one Retry-After each time, so it is made rarer. A throttle at a rate that had held steps back
+ *    below what was accepted in the last second (the server lowered its limit, or others share it).
  * Full use: the level started at least FULL_USE of what its rate allowed; a trickle proves nothing.
  *
- * The rate is paced (spaced requests, small bursts) rather than granted per window: a bucket rejects a
- * window's worth sent at once, and pacing at a window server's N per W keeps to it as well.
+ * A bucket's rate is paced (spaced requests, small bursts): a bucket rejects a window's worth sent at once,
+ * and pacing at a window server's N per W keeps to it as well.
  */
 
 /** What the guard knows of a key's unnamed rate. O(1) state, all numbers (the Lua keeps the same fields). */
 export interface RateEstimate {
-  /** Requests per second the key is paced at. */
+  /** Requests per second the key is held to. */
   rate: number;
   /** Requests accepted in the second before the first throttle: a window's quota, or a bucket's burst + 1. */
   flash: number;
   /** No throttle since the first: the rate is still being probed upward. */
   probing: boolean;
+  /** The server behaved as a window: `rate` per second is sent as a window, not paced. */
+  window: boolean;
+  /** Settled: the highest rate that held a whole period without a throttle (a step up above it may fail). */
+  heldRate: number;
+  /** Settled: how long a level must hold at full use before the next step up. */
+  periodMs: number;
   /** When the current rate took effect: the end of the pause that set it, or the step up. */
   levelAt: number;
   /** Requests started since `levelAt`. */
@@ -43,20 +54,33 @@ export const PROBE_FACTOR = 4;
 export const PROBE_STEP = 2;
 /** A probe level that ran this long at full use without a throttle steps up. */
 export const PROBE_PERIOD_MS = 1000;
-/** Settled, the rate grows by SETTLED_STEP after this long at full use without a throttle. */
-export const SETTLED_PERIOD_MS = 10_000;
+/** Settled, the rate grows by SETTLED_STEP after this long at full use without a throttle... */
+export const SETTLED_PERIOD_MS = 30_000;
 export const SETTLED_STEP = 1.25;
-/** Below what was accepted, on a throttle once settled. */
+/** ...and each step up that draws a throttle doubles that period, up to this. */
+export const MAX_SETTLED_PERIOD_MS = 600_000;
+/** Below what was accepted, on a throttle at a rate that had held. */
 export const STEP_BACK = 0.9;
 /** A level counts as used when it started at least this share of what its rate allowed. */
 export const FULL_USE = 0.8;
 /** Paced bursts are at least this far apart, so that a fast rate is not a timer per request. */
 export const PACED_BURST_MS = 50;
+/** The window a `window` estimate is sent in: the second its flash was counted in. */
+export const ESTIMATE_WINDOW_MS = 1000;
 
 /** The first throttle of a key with no rate: the flash, probed from the end of the pause. */
 export function firstEstimate(acceptedInLastSecond: number, resumeAt: number): RateEstimate {
   const flash = Math.max(1, acceptedInLastSecond);
-  return { rate: flash * PROBE_FACTOR, flash, probing: true, levelAt: resumeAt, levelStarts: 0 };
+  return {
+    rate: flash * PROBE_FACTOR,
+    flash,
+    probing: true,
+    window: false,
+    heldRate: 0,
+    periodMs: SETTLED_PERIOD_MS,
+    levelAt: resumeAt,
+    levelStarts: 0,
+  };
 }
 
 /** A request of the key started at `now`. */
@@ -68,11 +92,20 @@ export function countStart(estimate: RateEstimate, now: number): void {
 export function estimateAfterThrottle(estimate: RateEstimate, acceptedInLastSecond: number, resumeAt: number): void {
   if (estimate.probing) {
     const bucketRate = Math.min(estimate.rate, acceptedInLastSecond - Math.max(0, estimate.flash - 2));
-    estimate.rate = Math.max(estimate.flash, bucketRate);
+    if (bucketRate <= estimate.flash / 2) {
+      estimate.window = true;
+      estimate.rate = Math.max(estimate.flash, acceptedInLastSecond);
+    } else {
+      estimate.rate = Math.max(estimate.flash, bucketRate);
+    }
     estimate.probing = false;
+  } else if (estimate.rate > estimate.heldRate && estimate.heldRate > 0) {
+    estimate.rate = estimate.heldRate;
+    estimate.periodMs = Math.min(MAX_SETTLED_PERIOD_MS, estimate.periodMs * 2);
   } else {
     estimate.rate = Math.max(1, Math.min(estimate.rate, acceptedInLastSecond) * STEP_BACK);
   }
+  estimate.heldRate = estimate.rate;
   estimate.levelAt = resumeAt;
   estimate.levelStarts = 0;
 }
@@ -83,20 +116,30 @@ export function estimateAfterThrottle(estimate: RateEstimate, acceptedInLastSeco
  */
 export function stepUp(estimate: RateEstimate, now: number): boolean {
   const elapsed = now - estimate.levelAt;
-  if (elapsed < (estimate.probing ? PROBE_PERIOD_MS : SETTLED_PERIOD_MS)) return false;
+  if (elapsed < (estimate.probing ? PROBE_PERIOD_MS : estimate.periodMs)) return false;
   if (estimate.levelStarts < (FULL_USE * estimate.rate * elapsed) / 1000) {
     estimate.levelAt = now;
     estimate.levelStarts = 0;
     return false;
   }
-  estimate.rate *= estimate.probing ? PROBE_STEP : SETTLED_STEP;
+  if (estimate.probing) estimate.rate *= PROBE_STEP;
+  else {
+    estimate.heldRate = estimate.rate;
+    estimate.rate *= SETTLED_STEP;
+  }
   estimate.levelAt = now;
   estimate.levelStarts = 0;
   return true;
 }
 
+/** The limits the log enforces for an estimate: a window of whole requests per second, or paced. */
+export function estimateLimits(estimate: RateEstimate): { requests: number; perMs: number } {
+  if (estimate.window) return { requests: Math.max(1, Math.floor(estimate.rate)), perMs: ESTIMATE_WINDOW_MS };
+  return pacedLimits(estimate.rate);
+}
+
 /**
- * The rate as a window the log enforces: k requests per window, k the bursts that PACED_BURST_MS allows.
+ * A rate as a window the log enforces: k requests per window, k the bursts that PACED_BURST_MS allows.
  * Bursts of k, spaced k / (rate − k + 1) s apart, never put more than `rate` into any second.
  */
 export function pacedLimits(rate: number): { requests: number; perMs: number } {

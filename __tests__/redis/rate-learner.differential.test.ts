@@ -5,7 +5,7 @@
  * flashes; this one drives them directly.
  */
 import fc from 'fast-check';
-import { countStart, estimateAfterThrottle, firstEstimate, pacedLimits, stepUp, type RateEstimate } from '../../src/rate-learner';
+import { countStart, estimateAfterThrottle, estimateLimits, firstEstimate, stepUp, type RateEstimate } from '../../src/rate-learner';
 import { LUA_RULES } from '../../src/redis/lua-rules';
 import { connect, type TestClient } from './helpers/clients';
 import { RedisServer } from './helpers/redis-server';
@@ -23,10 +23,11 @@ afterAll(async () => {
 
 type Step =
   | { op: 'start'; dt: number }
+  | { op: 'starts'; dt: number; n: number }
   | { op: 'throttle'; dt: number; accepted: number; pauseMs: number }
   | { op: 'success'; dt: number };
 
-/** Runs the steps through the Lua functions; returns the estimate after each as [rate, flash, probing, levelAt, levelStarts, requests, perMs]. */
+/** Runs the steps through the Lua functions; returns the estimate after each as [rate, flash, probing, window, heldRate, periodMs, levelAt, levelStarts, requests, perMs]. */
 const SCRIPT = `${LUA_RULES}
 local v, now, out = {}, 0, {}
 local i = 1
@@ -36,21 +37,25 @@ while i <= #ARGV do
   if op == 'start' then
     count_start(v, now)
     i = i + 2
+  elseif op == 'starts' then
+    for _ = 1, tonumber(ARGV[i + 2]) do count_start(v, now) end
+    i = i + 3
   elseif op == 'success' then
-    if v.rr ~= nil and step_up(v, now) then paced_limits(v) end
+    if v.rr ~= nil and step_up(v, now) then estimate_limits(v) end
     i = i + 2
   else
     local accepted, resume = tonumber(ARGV[i + 2]), now + tonumber(ARGV[i + 3])
     if v.rr ~= nil then estimate_after_throttle(v, accepted, resume)
     elseif accepted > 0 then first_estimate(v, accepted, resume) end
-    if v.rr ~= nil then paced_limits(v) end
+    if v.rr ~= nil then estimate_limits(v) end
     i = i + 4
   end
   if v.rr == nil then out[#out + 1] = 'none'
   else
-    local probing = 0
+    local probing, window = 0, 0
     if v.pg then probing = 1 end
-    out[#out + 1] = table.concat({ fmt(v.rr), fmt(v.fl), probing, fmt(v.lt), fmt(v.la), fmt(v.lr), fmt(v.lp) }, ' ')
+    if v.wn then window = 1 end
+    out[#out + 1] = table.concat({ fmt(v.rr), fmt(v.fl), probing, window, fmt(v.hr), fmt(v.pd), fmt(v.lt), fmt(v.la), fmt(v.lr), fmt(v.lp) }, ' ')
   end
 end
 return out
@@ -65,17 +70,30 @@ function inTypeScript(steps: Step[]): string[] {
     now += step.dt;
     if (step.op === 'start') {
       if (estimate) countStart(estimate, now);
+    } else if (step.op === 'starts') {
+      for (let i = 0; i < step.n && estimate; i++) countStart(estimate, now);
     } else if (step.op === 'success') {
-      if (estimate && stepUp(estimate, now)) learned = pacedLimits(estimate.rate);
+      if (estimate && stepUp(estimate, now)) learned = estimateLimits(estimate);
     } else {
       const resume = now + step.pauseMs;
       if (estimate) estimateAfterThrottle(estimate, step.accepted, resume);
       else if (step.accepted > 0) estimate = firstEstimate(step.accepted, resume);
-      if (estimate) learned = pacedLimits(estimate.rate);
+      if (estimate) learned = estimateLimits(estimate);
     }
     out.push(
       estimate
-        ? [estimate.rate, estimate.flash, estimate.probing ? 1 : 0, estimate.levelAt, estimate.levelStarts, learned!.requests, learned!.perMs].join(' ')
+        ? [
+            estimate.rate,
+            estimate.flash,
+            estimate.probing ? 1 : 0,
+            estimate.window ? 1 : 0,
+            estimate.heldRate,
+            estimate.periodMs,
+            estimate.levelAt,
+            estimate.levelStarts,
+            learned!.requests,
+            learned!.perMs,
+          ].join(' ')
         : 'none',
     );
   }
@@ -85,6 +103,12 @@ function inTypeScript(steps: Step[]): string[] {
 const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 8, arbitrary: fc.record({ op: fc.constant('start' as const), dt: fc.integer({ min: 0, max: 120 }) }) },
   { weight: 4, arbitrary: fc.record({ op: fc.constant('success' as const), dt: fc.integer({ min: 0, max: 400 }) }) },
+  // Long stretches at full use (or not), so that settled step ups, their failures and the doubling period occur.
+  {
+    weight: 1,
+    arbitrary: fc.record({ op: fc.constant('starts' as const), dt: fc.integer({ min: 0, max: 60_000 }), n: fc.integer({ min: 0, max: 3000 }) }),
+  },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('success' as const), dt: fc.integer({ min: 0, max: 90_000 }) }) },
   {
     weight: 1,
     arbitrary: fc.record({
@@ -100,13 +124,54 @@ describe('the rate learner in Lua', () => {
   it('holds the same estimate as rate-learner.ts after every step of random runs', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 120 }), async (steps) => {
-        const args = steps.flatMap((s) => (s.op === 'throttle' ? [s.op, String(s.dt), String(s.accepted), String(s.pauseMs)] : [s.op, String(s.dt)]));
+        const args = steps.flatMap((s) =>
+          s.op === 'throttle'
+            ? [s.op, String(s.dt), String(s.accepted), String(s.pauseMs)]
+            : s.op === 'starts'
+              ? [s.op, String(s.dt), String(s.n)]
+              : [s.op, String(s.dt)],
+        );
         const lua = (await redis.command(['EVAL', SCRIPT, '0', ...args])) as string[];
         // Lua formats numbers with %.17g; compare as numbers.
         const parse = (line: string) => (line === 'none' ? line : line.split(' ').map(Number));
         expect(lua.map(parse)).toEqual(inTypeScript(steps).map(parse));
       }),
-      { numRuns: 150 },
+      {
+        numRuns: 150,
+        // Always: a window found by the probe, a settled step up that fails (back to what held, the period
+        // doubled) twice, and a bucket.
+        examples: [
+          [
+            [
+              { op: 'throttle', dt: 300, accepted: 16, pauseMs: 1000 },
+              { op: 'starts', dt: 1000, n: 17 },
+              { op: 'throttle', dt: 250, accepted: 16, pauseMs: 1000 },
+              { op: 'starts', dt: 31_000, n: 600 },
+              { op: 'success', dt: 10 },
+              { op: 'throttle', dt: 500, accepted: 20, pauseMs: 1000 },
+              { op: 'starts', dt: 61_000, n: 1200 },
+              { op: 'success', dt: 10 },
+              { op: 'throttle', dt: 500, accepted: 20, pauseMs: 1000 },
+              { op: 'throttle', dt: 2000, accepted: 10, pauseMs: 1000 },
+            ],
+          ],
+          [
+            [
+              { op: 'throttle', dt: 50, accepted: 6, pauseMs: 1000 },
+              { op: 'starts', dt: 1000, n: 24 },
+              { op: 'success', dt: 500 },
+              { op: 'throttle', dt: 700, accepted: 24, pauseMs: 1000 },
+            ],
+          ],
+          // On the edge between a window and a bucket (bucket rate exactly half the flash).
+          [
+            [
+              { op: 'throttle', dt: 50, accepted: 16, pauseMs: 1000 },
+              { op: 'throttle', dt: 1200, accepted: 22, pauseMs: 1000 },
+            ],
+          ],
+        ],
+      },
     );
   });
 });

@@ -1,7 +1,9 @@
-import { INITIAL_AIMD } from '../adaptive.js';
+import { INITIAL_AIMD, START_BUCKETS } from '../adaptive.js';
 import { DEFAULT_WINDOW_MS } from '../limits.js';
 import {
+  ESTIMATE_WINDOW_MS,
   FULL_USE,
+  MAX_SETTLED_PERIOD_MS,
   PACED_BURST_MS,
   PROBE_FACTOR,
   PROBE_PERIOD_MS,
@@ -29,10 +31,11 @@ function lua(value: number): string {
  *   of the sources g:<signature>, each = when a guard last configured the key so)
  *   pu paused until · pa pause began · pr probing (1 or absent) · st strikes · th 429s seen
  *   lr/lp/lc learned requests/perMs/concurrent
- *   rr/fl/pg/lt/la the rate learner's estimate: rate, flash, probing (1 or absent), level at, level starts
+ *   rr/fl/pg/wn/hr/pd/lt/la the rate learner's estimate: rate, flash, probing (1 or absent), window (1 or
+ *   absent), held rate, settled period, level at, level starts
  *   (rr absent: the learned rate, if any, is the server's word)
  *   nc the server named the concurrency, AIMD stays off for it (1 or absent)
- *   aw/at AIMD window/threshold · sb/sc/sp start counter bucket start/current/previous
+ *   aw/at AIMD window/threshold · c0..c9/sl start counter buckets, latest bucket number
  *   nl number of window logs in use · f1/n1, f2/n2 fastest latency and settled count of log 1 and 2
  *   x1/X1/k1, x2/X2/k2 slowest round trip of the current and the previous bucket of answers, answers in the bucket
  *   N1/W1, N2/W2 limit and window (margin included) of log 1 and 2 as last checked
@@ -159,7 +162,6 @@ local function configure(rec, spec, now, hold)
   local v = rec.v
   if not rec.exists then
     v.lv = spec.level; v.lu = now
-    v.sb = 0; v.sc = 0; v.sp = 0
   end
   if spec.adaptive and v.aw == nil and not v.nc then v.aw = AIMD_WINDOW; v.at = AIMD_THRESHOLD end
   local seen = v['g:' .. spec.sig]
@@ -218,22 +220,26 @@ local function add_jitter(delay, ratio, jmax, random)
   return delay
 end
 
--- adaptive.ts StartCounter (window DEFAULT_WINDOW_MS)
+-- adaptive.ts StartCounter (window DEFAULT_WINDOW_MS; bucket counts in c0..c9, sl the latest bucket number)
+local START_BUCKETS = ${lua(START_BUCKETS)}
+local START_BUCKET_MS = DEFAULT_WINDOW_MS / START_BUCKETS
 local function starts_roll(v, now)
-  local elapsed = now - v.sb
-  if elapsed < DEFAULT_WINDOW_MS then return end
-  if elapsed < 2 * DEFAULT_WINDOW_MS then v.sp = v.sc else v.sp = 0 end
-  v.sc = 0
-  v.sb = now - (elapsed % DEFAULT_WINDOW_MS)
+  local slot = math.max(0, math.floor(now / START_BUCKET_MS))
+  local last = v.sl or 0
+  if slot <= last then v.sl = last; return end
+  for i = 1, math.min(START_BUCKETS, slot - last) do v['c' .. ((last + i) % START_BUCKETS)] = 0 end
+  v.sl = slot
 end
 local function starts_add(v, now)
   starts_roll(v, now)
-  v.sc = v.sc + 1
+  local f = 'c' .. (v.sl % START_BUCKETS)
+  v[f] = (v[f] or 0) + 1
 end
 local function starts_count(v, now)
   starts_roll(v, now)
-  local overlap = 1 - (now - v.sb) / DEFAULT_WINDOW_MS
-  return v.sc + math.floor(v.sp * math.max(0, overlap) + 0.5)
+  local total = 0
+  for i = 0, START_BUCKETS - 1 do total = total + (v['c' .. i] or 0) end
+  return total
 end
 
 -- adaptive.ts aimdOnSuccess / aimdOnThrottle
@@ -248,15 +254,17 @@ local function aimd_throttle(v, inflight)
   v.aw = v.at
 end
 
--- rate-learner.ts, rule by rule (the estimate lives in fields rr, fl, pg, lt, la)
+-- rate-learner.ts, rule by rule (the estimate lives in fields rr, fl, pg, wn, hr, pd, lt, la)
 local PROBE_FACTOR, PROBE_STEP, PROBE_PERIOD_MS = ${lua(PROBE_FACTOR)}, ${lua(PROBE_STEP)}, ${lua(PROBE_PERIOD_MS)}
-local SETTLED_PERIOD_MS, SETTLED_STEP = ${lua(SETTLED_PERIOD_MS)}, ${lua(SETTLED_STEP)}
+local SETTLED_PERIOD_MS, SETTLED_STEP, MAX_SETTLED_PERIOD_MS = ${lua(SETTLED_PERIOD_MS)}, ${lua(SETTLED_STEP)}, ${lua(MAX_SETTLED_PERIOD_MS)}
 local STEP_BACK, FULL_USE, PACED_BURST_MS = ${lua(STEP_BACK)}, ${lua(FULL_USE)}, ${lua(PACED_BURST_MS)}
+local ESTIMATE_WINDOW_MS = ${lua(ESTIMATE_WINDOW_MS)}
 
 local function first_estimate(v, accepted, resume_at)
   v.fl = math.max(1, accepted)
   v.rr = v.fl * PROBE_FACTOR
-  v.pg = 1; v.lt = resume_at; v.la = 0
+  v.pg = 1; v.wn = nil; v.hr = 0; v.pd = SETTLED_PERIOD_MS
+  v.lt = resume_at; v.la = 0
 end
 
 local function count_start(v, now)
@@ -266,37 +274,55 @@ end
 local function estimate_after_throttle(v, accepted_last_second, resume_at)
   if v.pg then
     local bucket_rate = math.min(v.rr, accepted_last_second - math.max(0, v.fl - 2))
-    v.rr = math.max(v.fl, bucket_rate)
+    if bucket_rate <= v.fl / 2 then
+      v.wn = 1
+      v.rr = math.max(v.fl, accepted_last_second)
+    else
+      v.rr = math.max(v.fl, bucket_rate)
+    end
     v.pg = nil
+  elseif v.rr > v.hr and v.hr > 0 then
+    v.rr = v.hr
+    v.pd = math.min(MAX_SETTLED_PERIOD_MS, v.pd * 2)
   else
     v.rr = math.max(1, math.min(v.rr, accepted_last_second) * STEP_BACK)
   end
+  v.hr = v.rr
   v.lt = resume_at; v.la = 0
 end
 
 local function step_up(v, now)
   local elapsed = now - v.lt
-  local period = SETTLED_PERIOD_MS
+  local period = v.pd
   if v.pg then period = PROBE_PERIOD_MS end
   if elapsed < period then return false end
   if v.la < (FULL_USE * v.rr * elapsed) / 1000 then
     v.lt = now; v.la = 0
     return false
   end
-  if v.pg then v.rr = v.rr * PROBE_STEP else v.rr = v.rr * SETTLED_STEP end
+  if v.pg then v.rr = v.rr * PROBE_STEP
+  else
+    v.hr = v.rr
+    v.rr = v.rr * SETTLED_STEP
+  end
   v.lt = now; v.la = 0
   return true
 end
 
--- pacedLimits: into the learned requests and window
-local function paced_limits(v)
+-- estimateLimits (and pacedLimits): into the learned requests and window
+local function estimate_limits(v)
+  if v.wn then
+    v.lr = math.max(1, math.floor(v.rr))
+    v.lp = ESTIMATE_WINDOW_MS
+    return
+  end
   local k = math.max(1, math.ceil((v.rr * PACED_BURST_MS) / 1000))
   v.lr = k
   v.lp = (1000 * k) / (v.rr - k + 1)
 end
 
 local function forget_estimate(v)
-  v.rr = nil; v.fl = nil; v.pg = nil; v.lt = nil; v.la = nil
+  v.rr = nil; v.fl = nil; v.pg = nil; v.wn = nil; v.hr = nil; v.pd = nil; v.lt = nil; v.la = nil
 end
 
 -- MemoryStore.adoptShared: limits named for another token of the app (app fields ur, uc) hold for this one,

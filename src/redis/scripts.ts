@@ -139,7 +139,7 @@ for i = 1, n do
       -- MemoryStore.grow, with this request still counted in flight
       local inflight = live_leases(nm, now)
       if v.aw ~= nil and v.lc == nil then aimd_success(v, inflight) end
-      if v.rr ~= nil and step_up(v, now) then paced_limits(v) end
+      if v.rr ~= nil and step_up(v, now) then estimate_limits(v) end
     end
     redis.call('ZREM', nm.f, lease)
     v.lu = now
@@ -221,7 +221,7 @@ if not stale then
       local accepted = math.max(0, starts_count(v, now) - inflight)
       if v.rr ~= nil then estimate_after_throttle(v, accepted, v.pu)
       elseif accepted > 0 then first_estimate(v, accepted, v.pu) end
-      if v.rr ~= nil then paced_limits(v) end
+      if v.rr ~= nil then estimate_limits(v) end
     end
     changed = true
   end

@@ -1,0 +1,129 @@
+/**
+ * The rate learner's rules (src/rate-learner.ts), one scenario each, on numbers a server of each kind
+ * produces; the Lua mirror is held to the same rules by __tests__/redis/rate-learner.differential.test.ts.
+ */
+import fc from 'fast-check';
+import { StartCounter, START_BUCKETS } from '../src/adaptive';
+import {
+  countStart,
+  estimateAfterThrottle,
+  estimateLimits,
+  firstEstimate,
+  MAX_SETTLED_PERIOD_MS,
+  PROBE_FACTOR,
+  SETTLED_PERIOD_MS,
+  SETTLED_STEP,
+  stepUp,
+  type RateEstimate,
+} from '../src/rate-learner';
+
+/** `n` starts spread evenly over [from, to), then a success at `to`. */
+function useLevel(estimate: RateEstimate, from: number, to: number, n: number): boolean {
+  for (let i = 0; i < n; i++) countStart(estimate, from + ((to - from) * i) / n);
+  return stepUp(estimate, to);
+}
+
+describe('the rate learner', () => {
+  it('probes at PROBE_FACTOR times the flash from the end of the first pause', () => {
+    const estimate = firstEstimate(16, 1300);
+    expect(estimate).toMatchObject({ rate: 16 * PROBE_FACTOR, flash: 16, probing: true, window: false, levelAt: 1300 });
+  });
+
+  it('takes a window server for one: the probe got no more than the flash again, so it is sent as a window of it per second', () => {
+    // 16 per second, sliding: 16 at once, the 17th refused; after the pause, the probe's 16 again, then refused.
+    const estimate = firstEstimate(16, 1300);
+    useLevel(estimate, 1300, 1550, 17);
+    estimateAfterThrottle(estimate, 16, 2600);
+    expect(estimate).toMatchObject({ window: true, rate: 16, probing: false, heldRate: 16 });
+    expect(estimateLimits(estimate)).toEqual({ requests: 16, perMs: 1000 });
+  });
+
+  it('takes a bucket for one: more than the flash accepted in the second before the overshoot, less what its burst held', () => {
+    // nginx limit_req 20 r/s, burst 5: 6 at once; the probe at 24/s drains the rest of the bucket, and in the
+    // second before the overshoot 24 were accepted, of which up to 4 could have been the burst.
+    const estimate = firstEstimate(6, 1000);
+    estimateAfterThrottle(estimate, 24, 3300);
+    expect(estimate).toMatchObject({ window: false, rate: 20, heldRate: 20, probing: false });
+    const limits = estimateLimits(estimate);
+    expect((limits.requests * 1000) / limits.perMs).toBeLessThanOrEqual(20);
+  });
+
+  it('never paces a bucket below its flash per second, nor above the probe', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 500 }), fc.integer({ min: 0, max: 5000 }), (flash, accepted) => {
+        const estimate = firstEstimate(flash, 0);
+        estimateAfterThrottle(estimate, accepted, 1000);
+        expect(estimate.rate).toBeGreaterThanOrEqual(flash);
+        expect(estimate.rate).toBeLessThanOrEqual(flash * PROBE_FACTOR);
+        expect(estimate.window).toBe(accepted - Math.max(0, flash - 2) <= flash / 2);
+      }),
+    );
+  });
+
+  it('settled, steps up after a full period at full use, and a throttle after the step goes back to what held and doubles the period', () => {
+    const estimate = firstEstimate(16, 0);
+    estimateAfterThrottle(estimate, 16, 1000); // a window of 16
+    expect(useLevel(estimate, 1000, 1000 + SETTLED_PERIOD_MS - 1, 16 * 30)).toBe(false);
+    expect(useLevel(estimate, 1000 + SETTLED_PERIOD_MS - 1, 1000 + SETTLED_PERIOD_MS, 0)).toBe(true);
+    expect(estimate).toMatchObject({ rate: 16 * SETTLED_STEP, heldRate: 16 });
+    expect(estimateLimits(estimate)).toEqual({ requests: 20, perMs: 1000 });
+
+    estimateAfterThrottle(estimate, 20, 41_000);
+    expect(estimate).toMatchObject({ rate: 16, heldRate: 16, periodMs: 2 * SETTLED_PERIOD_MS, levelAt: 41_000 });
+    // The period doubles on every failed step, up to its cap.
+    for (let i = 0; i < 10; i++) {
+      const at = estimate.levelAt;
+      useLevel(estimate, at, at + estimate.periodMs, Math.ceil((estimate.rate * estimate.periodMs) / 1000));
+      estimateAfterThrottle(estimate, 20, at + estimate.periodMs + 1010);
+    }
+    expect(estimate.periodMs).toBe(MAX_SETTLED_PERIOD_MS);
+    expect(estimate.rate).toBe(16);
+  });
+
+  it('a throttle at a rate that had held steps back below what was accepted', () => {
+    const estimate = firstEstimate(16, 0);
+    estimateAfterThrottle(estimate, 16, 1000);
+    estimateAfterThrottle(estimate, 10, 6000); // the server lowered its limit (or others share it)
+    expect(estimate).toMatchObject({ rate: 9, heldRate: 9, periodMs: SETTLED_PERIOD_MS });
+  });
+
+  it('a level that was not used proves nothing: no step up from a trickle', () => {
+    const estimate = firstEstimate(10, 0);
+    expect(useLevel(estimate, 0, 2000, 5)).toBe(false);
+    expect(estimate.rate).toBe(10 * PROBE_FACTOR);
+  });
+});
+
+describe('StartCounter', () => {
+  it('counts the starts of the last window to within one bucket, never more than were started in it', () => {
+    const windowMs = 1000;
+    const bucketMs = windowMs / START_BUCKETS;
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 400 }), fc.boolean()), { maxLength: 300 }), (steps) => {
+        const counter = new StartCounter(windowMs);
+        const starts: number[] = [];
+        let now = 0;
+        for (const [dt, start] of steps) {
+          now += dt;
+          if (start) {
+            counter.add(now);
+            starts.push(now);
+          }
+          const count = counter.count(now);
+          const within = (span: number) => starts.filter((t) => t > now - span).length;
+          expect(count).toBeLessThanOrEqual(within(windowMs));
+          expect(count).toBeGreaterThanOrEqual(within(windowMs - bucketMs));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('counts a burst at once fully, whichever half of the window it fell in', () => {
+    const counter = new StartCounter(1000);
+    for (let i = 0; i < 48; i++) counter.add(950);
+    expect(counter.count(1400)).toBe(48);
+    expect(counter.count(1850)).toBe(48);
+    expect(counter.count(1950)).toBe(0);
+  });
+});
