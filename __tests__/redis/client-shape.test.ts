@@ -14,7 +14,7 @@ it('refuses a node-redis v3 client (sendCommand of another shape) at constructio
 });
 
 it('refuses what is no Redis client with a TypeError naming the clients it takes', () => {
-  expect(() => new RedisStore({ client: {} as never })).toThrow(/expected `client` to be an ioredis client \(v4 or v5\) or a node-redis client/);
+  expect(() => new RedisStore({ client: {} as never })).toThrow(/expected `client` to be an ioredis client \(v5\) or a node-redis client/);
 });
 
 it('accepts ioredis (call, also beside the snake_case send_command of v4) and node-redis v4+ (sendCommand)', () => {

@@ -42,7 +42,7 @@ export function commandSender(client: RedisClientLike): SendCommand {
     const nodeRedis = client as NodeRedisLike;
     return (args) => nodeRedis.sendCommand(args);
   }
-  throw new TypeError('RedisStore: expected `client` to be an ioredis client (v4 or v5) or a node-redis client (v4 or later)');
+  throw new TypeError('RedisStore: expected `client` to be an ioredis client (v5) or a node-redis client (v4 or later)');
 }
 
 /**
