@@ -1,13 +1,14 @@
 // Lints the packed tarball as the registry would serve it: arethetypeswrong (every entry point, every
 // resolution mode), publint (strict: warnings fail too), the source maps (each `sources` entry of each shipped
 // map must be in the tarball, or no map is shipped), the files a user expects (LICENSE, README), and the main
-// entry's browser bundle (lowered to the README's browsers, no Redis code in it).
+// entry's browser bundle (lowered to the README's browsers, no Redis or OpenTelemetry code in it), and the otel
+// entry's (lowered too, importing nothing of @opentelemetry at run time).
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { BROWSERS, browserBundle } from './browser-bundle.mjs';
+import { BROWSERS, browserBundle, otelBundle } from './browser-bundle.mjs';
 
 const exec = promisify(execFile);
 // The CLIs of this repository's devDependencies (their exports hide package.json, so no require.resolve).
@@ -72,7 +73,11 @@ export async function lintTarball(tarball, unpacked, files) {
     check('shipped files', async () => expectedFiles(files)),
     check('browser bundle', async () => {
       const { minified, gzipped } = await browserBundle(join(unpacked, 'dist/esm/index.js'));
-      return `dist/esm/index.js for ${BROWSERS.join(', ')}: ${minified} bytes minified, ${gzipped} gzipped, no Redis code`;
+      return `dist/esm/index.js for ${BROWSERS.join(', ')}: ${minified} bytes minified, ${gzipped} gzipped, no Redis or OpenTelemetry code`;
+    }),
+    check('otel bundle', async () => {
+      const { minified, gzipped } = await otelBundle(join(unpacked, 'dist/esm/otel.js'));
+      return `dist/esm/otel.js for the same browsers: ${minified} bytes minified, ${gzipped} gzipped, no @opentelemetry import at run time`;
     }),
   ]);
 }
