@@ -8,7 +8,7 @@ export interface KeyEvent {
   level: LimitLevel;
 }
 
-/** A response was a throttle (429): what the server said about it. */
+/** A response was a throttle (a throttle status, or one of the throttle rules): what the server said about it. */
 export interface RateLimitedEvent extends KeyEvent {
   status: number;
   method: string;
@@ -31,6 +31,11 @@ export interface PauseEvent extends KeyEvent {
   source: NonNullable<ThrottleSignal['delaySource']> | 'backoff' | 'quota';
   /** Consecutive throttles of the key. */
   strikes: number;
+  /**
+   * With `source: 'quota'`, the quota that is spent when it is not the request quota, as the server names
+   * it (OpenAI's `tokens`, Anthropic's `input-tokens`…), or GitHub's `x-ratelimit-resource`.
+   */
+  quota?: string;
 }
 
 /** A throttled call will be replayed once its key's pause has passed. */

@@ -1,5 +1,5 @@
 import type { AxiosResponse, InternalAxiosRequestConfig } from 'axios';
-import { emit } from './events.js';
+import { emit, type PauseEvent } from './events.js';
 import type { GuardContext } from './guarded-adapter.js';
 import { parseThrottle } from './parse-429.js';
 import { readRateLimitHeaders } from './rate-limit-headers.js';
@@ -42,7 +42,10 @@ export function observeQuota(ctx: GuardContext, keys: readonly KeySpec[], respon
     }
     if (outcome.heldMs !== undefined) {
       ctx.scheduler.paused(target.id);
-      emit(options.hooks.onPause, { key: target.id, level: target.level, pauseMs: outcome.heldMs, source: 'quota', strikes: 0 });
+      const quota = reading.binding ?? reading.resource;
+      const event: PauseEvent = { key: target.id, level: target.level, pauseMs: outcome.heldMs, source: 'quota', strikes: 0 };
+      if (quota) event.quota = quota;
+      emit(options.hooks.onPause, event);
     }
   };
   if (isPromise(pending)) return pending.then(report);

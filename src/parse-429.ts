@@ -2,6 +2,9 @@
  * The 429 parser: pure functions from a throttled response's headers and raw body to what the server
  * said — how long to wait, which limit was hit, and its value. Unusable values are reported, never trusted.
  */
+import { epochOrDeltaSecondsToMs, MAX_SERVER_WAIT_MS, timestampToMs } from './time-values.js';
+
+export { MAX_SERVER_WAIT_MS } from './time-values.js';
 
 /** Which of the two keys a limit belongs to. */
 export type LimitLevel = 'client' | 'token';
@@ -12,14 +15,23 @@ export interface ThrottleSignal {
   /** How long the server asked us to wait, in ms, when it said so usably. */
   delayMs?: number;
   /** Where {@link delayMs} came from. */
-  delaySource?: 'retry-after' | 'genesys-body' | 'ratelimit-reset';
+  delaySource?: 'retry-after-ms' | 'retry-after' | 'genesys-body' | 'ratelimit-reset' | 'graphql-cost' | 'rule';
   /** The level of the limit the server named (Clover's X-RateLimit-{type}); absent when it named none. */
   level?: LimitLevel;
   kind?: LimitKind;
   /** The value of the named limit (Clover sends it with the header). */
   limit?: number;
   /** The vendor dialect recognised, for events and logs. */
-  dialect?: 'clover' | 'genesys' | 'giponext';
+  dialect?: 'clover' | 'genesys' | 'giponext' | 'discord';
+  /**
+   * The throttle rule that recognised a response that was not a 429 (`github`, `graphql`, `salesforce`,
+   * `503`, `isThrottle`); absent for a throttle status.
+   */
+  rule?: string;
+  /** Discord's `X-RateLimit-Scope` (`user`, `global`, `shared`; `global` also from `X-RateLimit-Global`). */
+  scope?: string;
+  /** Atlassian's `RateLimit-Reason`: which of its limits was hit. */
+  reason?: string;
   /** Header or body values that were present but unusable, e.g. `retry-after: "soon"`. */
   rejected: string[];
 }
@@ -39,15 +51,9 @@ const GENESYS_SECONDS = /retry the request in \[?(\d+(?:\.\d+)?)\]? seconds?/i;
 const DELTA_SECONDS = /^\d+(?:\.\d+)?$/;
 const IMF_OR_RFC850 = /^[a-z]{3,9}, .+ GMT$/i;
 const ASCTIME = /^[a-z]{3} [a-z]{3} +\d{1,2} \d{2}:\d{2}:\d{2} \d{4}$/i;
-/** Reset values above this are epoch seconds, not delta-seconds (2001-09-09; no API waits 31 years). */
-const EPOCH_SECONDS_THRESHOLD = 1e9;
-const MAX_BODY_CHARS = 64 * 1024;
-/**
- * The longest wait a server may impose (Retry-After, a reset, a spent quota): 31 days, the longest quota
- * period APIs use (monthly). A longer value is a bug or an attack (`Retry-After: 99999999` is 3 years);
- * it is rejected as unusable, so the guard backs off instead of bricking the key.
- */
-export const MAX_SERVER_WAIT_MS = 31 * 24 * 3600 * 1000;
+/** Bodies longer than this are not read: a throttle's body is short, and a long one is not worth parsing. */
+export const MAX_BODY_CHARS = 64 * 1024;
+const DELTA_MS = /^\d+(?:\.\d+)?$/;
 
 /** Case-insensitive header lookup on AxiosHeaders, fetch Headers or a plain object. */
 export function readHeader(headers: HeadersLike, name: string): string | undefined {
@@ -103,29 +109,39 @@ function parseLimitValue(value: string): number | undefined {
   return n >= 1 && n <= 1e9 ? n : undefined;
 }
 
-/** `RateLimit-Reset` / `X-RateLimit-Reset` (delta or epoch seconds, by magnitude) and `X-RateLimit-Reset-After`. */
+/**
+ * `X-RateLimit-Reset-After`, then `RateLimit-Reset` / `X-RateLimit-Reset` (delta or epoch seconds by the rule
+ * in time-values.ts; Atlassian writes the latter as an ISO 8601 timestamp).
+ */
 function parseResetHeaders(headers: HeadersLike, wallNow: number, rejected: string[]): number | undefined {
-  const after = readHeader(headers, 'x-ratelimit-reset-after');
   for (const [name, value] of [
-    ['x-ratelimit-reset-after', after],
+    ['x-ratelimit-reset-after', readHeader(headers, 'x-ratelimit-reset-after')],
     ['ratelimit-reset', readHeader(headers, 'ratelimit-reset')],
     ['x-ratelimit-reset', readHeader(headers, 'x-ratelimit-reset')],
   ] as const) {
     if (value === undefined) continue;
-    if (!DELTA_SECONDS.test(value)) {
-      rejected.push(`${name}: ${value}`);
-      continue;
-    }
-    const n = Number(value);
-    if (name !== 'x-ratelimit-reset-after' && n > EPOCH_SECONDS_THRESHOLD) {
-      const ms = Math.ceil(n * 1000 - wallNow);
-      if (ms <= MAX_SERVER_WAIT_MS) return Math.max(0, ms);
-      rejected.push(`${name}: ${value}`);
-      continue;
-    }
-    const ms = secondsToMs(n, `${name}: ${value}`, rejected);
+    const ms =
+      name === 'x-ratelimit-reset-after'
+        ? DELTA_SECONDS.test(value)
+          ? secondsToMs(Number(value), `${name}: ${value}`, [])
+          : undefined
+        : /^\d{4}-/.test(value)
+          ? timestampToMs(value, wallNow)
+          : epochOrDeltaSecondsToMs(value, wallNow);
     if (ms !== undefined) return ms;
+    rejected.push(`${name}: ${value}`);
   }
+  return undefined;
+}
+
+/** `retry-after-ms` (OpenAI, Azure): milliseconds, more precise than Retry-After, so preferred to it. */
+export function parseRetryAfterMs(value: string | undefined, rejected: string[]): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (DELTA_MS.test(value)) {
+    const ms = Math.ceil(Number(value));
+    if (ms <= MAX_SERVER_WAIT_MS) return ms;
+  }
+  rejected.push(`retry-after-ms: ${value}`);
   return undefined;
 }
 
@@ -151,18 +167,31 @@ export function bodyAsObject(data: unknown): Record<string, unknown> | undefined
 }
 
 /**
- * Reads a throttled response, in order of authority: `Retry-After`; Clover's `X-RateLimit-{type}` (which
- * limit, and its value); the Genesys body ("Retry the request in [42] seconds") when the header is
- * missing; GipoNext's `{"error":"rate_limit_exceeded"}`; then reset headers. No usable delay leaves
- * `delayMs` undefined, and the caller backs off exponentially.
+ * Reads a throttled response, in order of authority: `retry-after-ms`, then `Retry-After`; Clover's
+ * `X-RateLimit-{type}` (which limit, and its value); the Genesys body ("Retry the request in [42] seconds")
+ * when the header is missing; GipoNext's `{"error":"rate_limit_exceeded"}`; then reset headers. Discord's
+ * scope and Atlassian's reason are reported. No usable delay leaves `delayMs` undefined, and the caller
+ * backs off exponentially.
  */
 export function parseThrottle(headers: HeadersLike, body: unknown, wallNow: number): ThrottleSignal {
   const signal: ThrottleSignal = { rejected: [] };
-  const retryAfter = parseRetryAfter(readHeader(headers, 'retry-after'), wallNow, signal.rejected);
-  if (retryAfter !== undefined) {
+  const retryAfterMs = parseRetryAfterMs(readHeader(headers, 'retry-after-ms'), signal.rejected);
+  const retryAfter = retryAfterMs === undefined ? parseRetryAfter(readHeader(headers, 'retry-after'), wallNow, signal.rejected) : undefined;
+  if (retryAfterMs !== undefined) {
+    signal.delayMs = retryAfterMs;
+    signal.delaySource = 'retry-after-ms';
+  } else if (retryAfter !== undefined) {
     signal.delayMs = retryAfter;
     signal.delaySource = 'retry-after';
   }
+  // Discord says which limit it was: a route's (`user`), the bot's `global` one, or a `shared` resource's.
+  const scope = readHeader(headers, 'x-ratelimit-scope') ?? (readHeader(headers, 'x-ratelimit-global') === 'true' ? 'global' : undefined);
+  if (scope) {
+    signal.dialect = 'discord';
+    signal.scope = scope.toLowerCase();
+  }
+  const reason = readHeader(headers, 'ratelimit-reason') ?? readHeader(headers, 'x-beta-ratelimit-reason');
+  if (reason) signal.reason = reason;
 
   for (const [name, level, kind] of CLOVER_HEADERS) {
     const raw = readHeader(headers, name);
@@ -176,7 +205,7 @@ export function parseThrottle(headers: HeadersLike, body: unknown, wallNow: numb
     break;
   }
 
-  const json = signal.dialect ? undefined : bodyAsObject(body);
+  const json = signal.dialect === undefined ? bodyAsObject(body) : undefined;
   if (json) {
     const message = typeof json.message === 'string' ? json.message : '';
     if (json.code === GENESYS_CODE || GENESYS_SECONDS.test(message)) {

@@ -4,22 +4,47 @@
  * negative, absurd or contradictory are left out and listed in `rejected`, never trusted into a zero or
  * infinite limit.
  *
- * Dialects:
+ * Dialects, in the order they are recognised (the first present wins):
+ * - OpenAI `x-ratelimit-{limit,remaining,reset}-{requests,tokens}` (dialects/openai.ts);
+ * - Anthropic `anthropic-ratelimit-*` (dialects/anthropic.ts);
+ * - Shopify REST `X-Shopify-Shop-Api-Call-Limit` (dialects/shopify.ts);
+ * - HubSpot `X-HubSpot-RateLimit-*` (dialects/hubspot.ts);
  * - IETF structured fields (draft-ietf-httpapi-ratelimit-headers-08 and later): `RateLimit-Policy:
- *   "default";q=100;w=60` and `RateLimit: "default";r=50;t=30`;
+ *   "default";q=100;w=60` and `RateLimit: "default";r=50;t=30`, with `pk` partitions, the proposed `a` for
+ *   `r` and `w` in RateLimit, and Atlassian's `Beta-` prefix;
  * - draft-7 combined `RateLimit: limit=100, remaining=50, reset=5` with `RateLimit-Policy: 100;w=60`;
  * - draft-6 `RateLimit-Limit` / `RateLimit-Remaining` / `RateLimit-Reset` (+ `RateLimit-Policy: 100;w=60`);
- * - `X-RateLimit-Limit` / `-Remaining` / `-Reset` (GitHub, fastify, express legacy), `X-RateLimit-Reset-After`,
- *   GitHub's `x-ratelimit-resource`.
- * A reset value above 10⁹ is an epoch in seconds (2001-09-09 onwards); below, a delay in seconds.
+ * - `X-RateLimit-Limit` / `-Remaining` / `-Reset` (GitHub, fastify, express legacy, Discord, Atlassian:
+ *   the reset as seconds or an ISO 8601 timestamp), `X-RateLimit-Reset-After`, GitHub's
+ *   `x-ratelimit-resource`, Discord's `-Bucket` and `-Scope`;
+ * - `X-Rate-Limit` / `X-Rate-Limit-Remaining` (Zendesk), `x-rate-limit-{limit,remaining,reset}` (X).
+ * Atlassian's `X-RateLimit-NearLimit` and `RateLimit-Reason` are reported beside any of them.
+ * Epoch or delta: see EPOCH_SECONDS_THRESHOLD in time-values.ts (above 10⁹ seconds is an epoch).
  */
-import { MAX_SERVER_WAIT_MS, readHeader, type HeadersLike } from './parse-429.js';
+import { isAnthropic, readAnthropic } from './dialects/anthropic.js';
+import { count, type HeaderMap } from './dialects/common.js';
+import { isHubSpot, readHubSpot } from './dialects/hubspot.js';
+import { isOpenAI, readOpenAI } from './dialects/openai.js';
+import { readShopify, SHOPIFY_HEADER } from './dialects/shopify.js';
+import { isXRateLimit, readXRateLimit } from './dialects/x-rate-limit.js';
+import type { HeadersLike } from './parse-429.js';
+import { deltaSecondsToMs, epochOrDeltaSecondsToMs, timestampToMs } from './time-values.js';
 
 export interface QuotaPolicy {
   /** Requests allowed per window. */
   requests: number;
   /** Window in ms. */
   windowMs: number;
+}
+
+/** A quota reported beside the one that paces requests (OpenAI's tokens, HubSpot's daily quota). */
+export interface ReportedQuota {
+  /** `tokens`, `input-tokens`, `daily`, `bucket`… as the server names it. */
+  name: string;
+  limit?: number;
+  remaining?: number;
+  /** Ms until it resets, when the server said. */
+  resetMs?: number;
 }
 
 export interface QuotaReading {
@@ -33,15 +58,21 @@ export interface QuotaReading {
   resetMs?: number;
   /** GitHub's `x-ratelimit-resource` (core, search…), for events. */
   resource?: string;
-  dialect: 'ietf' | 'ietf-draft7' | 'ietf-draft6' | 'x-ratelimit';
+  /** Other quotas the server reported (tokens, daily), for events and logs. */
+  quotas?: ReportedQuota[];
+  /** When `remaining`/`resetMs` are those of a spent quota other than the request quota: its name. */
+  binding?: string;
+  /** Atlassian's `X-RateLimit-NearLimit: true`: less than 20 % of the budget is left. */
+  nearLimit?: boolean;
+  /** Atlassian's `RateLimit-Reason`: which limit it is (`jira-burst-based`, `jira-quota-tenant-based`…). */
+  reason?: string;
+  /** Discord's `X-RateLimit-Bucket` (per-route buckets are not kept apart yet) and `X-RateLimit-Scope`. */
+  bucket?: string;
+  scope?: string;
+  dialect: 'ietf' | 'ietf-draft7' | 'ietf-draft6' | 'x-ratelimit' | 'x-rate-limit' | 'openai' | 'anthropic' | 'shopify' | 'hubspot';
   /** Values present but unusable. */
   rejected: string[];
 }
-
-const EPOCH_SECONDS_THRESHOLD = 1e9;
-const MAX_REQUESTS = 1e9;
-const MAX_SECONDS = MAX_SERVER_WAIT_MS / 1000;
-const NUMBER = /^\d+(?:\.\d+)?$/;
 
 interface Item {
   name: string;
@@ -82,54 +113,63 @@ function splitOutsideQuotes(value: string, separator: string): string[] {
   return parts.filter((p) => p.trim() !== '');
 }
 
-function count(label: string, raw: string | undefined, rejected: string[], min: number): number | undefined {
-  if (raw === undefined) return undefined;
-  if (/^\d+$/.test(raw)) {
-    const n = Number(raw);
-    if (n >= min && n <= MAX_REQUESTS) return n;
-  }
-  rejected.push(`${label}: ${raw}`);
-  return undefined;
-}
-
 function seconds(label: string, raw: string | undefined, rejected: string[], wallNow: number, epochAllowed: boolean): number | undefined {
   if (raw === undefined) return undefined;
-  if (NUMBER.test(raw)) {
-    const n = Number(raw);
-    if (epochAllowed && n > EPOCH_SECONDS_THRESHOLD) {
-      const ms = Math.ceil(n * 1000 - wallNow);
-      if (ms >= -60_000 && ms <= MAX_SECONDS * 1000) return Math.max(0, ms);
-    } else if (n <= MAX_SECONDS) return Math.ceil(n * 1000);
-  }
-  rejected.push(`${label}: ${raw}`);
-  return undefined;
+  const ms = epochAllowed ? epochOrDeltaSecondsToMs(raw, wallNow) : deltaSecondsToMs(raw);
+  if (ms === undefined) rejected.push(`${label}: ${raw}`);
+  return ms;
 }
 
-/** `RateLimit-Policy` members: `"name";q=100;w=60` (draft-8+) or `100;w=60` (draft-6/7). */
-function readPolicies(raw: string, rejected: string[]): Array<QuotaPolicy & { name: string }> {
-  const policies: Array<QuotaPolicy & { name: string }> = [];
+type NamedPolicy = QuotaPolicy & { name: string; pk?: string };
+
+/** `RateLimit-Policy` members: `"name";q=100;w=60;pk=:…:` (draft-8+) or `100;w=60` (draft-6/7). */
+function readPolicies(raw: string, rejected: string[]): NamedPolicy[] {
+  const policies: NamedPolicy[] = [];
   for (const item of parseList(raw)) {
     const quota = item.params.q ?? (/^\d+$/.test(item.name) ? item.name : undefined);
     const requests = count('ratelimit-policy q', quota, rejected, 1);
-    const windowSec = item.params.w === undefined ? undefined : seconds('ratelimit-policy w', item.params.w, rejected, 0, false);
-    if (requests !== undefined && windowSec !== undefined && windowSec > 0) {
-      policies.push({ name: item.name, requests, windowMs: windowSec });
+    const windowMs = item.params.w === undefined ? undefined : seconds('ratelimit-policy w', item.params.w, rejected, 0, false);
+    if (requests !== undefined && windowMs !== undefined && windowMs > 0) {
+      policies.push({ name: item.name, requests, windowMs, pk: item.params.pk });
     }
   }
   return policies;
 }
 
 /**
- * Reads the quota a response advertises, or undefined when it carries no rate-limit header at all (the
- * common case, checked with one pass over the header names).
+ * draft-8 and later: items named like the policies, with `r` (remaining; `a` as proposed in the working
+ * group) and `t` (seconds to reset). Several quotas under one header (names, or `pk` partitions of one
+ * name): the one with the fewest remaining is the most constraining and binds; its policy is the one of the
+ * same name and partition. A `w` (and `q`) in the item itself gives the window when no policy does.
  */
-export function readRateLimitHeaders(headers: HeadersLike, now: number | { wallNow(): number }): QuotaReading | undefined {
-  if (!hasRateLimitHeader(headers)) return undefined;
-  const wallNow = typeof now === 'number' ? now : now.wallNow();
-  const rejected: string[] = [];
-  const policyRaw = readHeader(headers, 'ratelimit-policy');
+function readStructured(combined: string, policies: NamedPolicy[], wallNow: number, rejected: string[]): QuotaReading {
+  let binding: { remaining?: number; resetMs?: number; item: Item } | undefined;
+  for (const item of parseList(combined)) {
+    const remainingRaw = item.params.r ?? item.params.a;
+    const remaining = count(`ratelimit ${item.params.r === undefined ? 'a' : 'r'}`, remainingRaw, rejected, 0);
+    const resetMs = seconds('ratelimit t', item.params.t, rejected, wallNow, false);
+    if (remaining !== undefined && (binding?.remaining === undefined || remaining < binding.remaining)) {
+      binding = { remaining, resetMs, item };
+    }
+  }
+  const reading: QuotaReading = { dialect: 'ietf', remaining: binding?.remaining, resetMs: binding?.resetMs, rejected };
+  const item = binding?.item;
+  const named = item && policies.filter((p) => p.name === item.name);
+  const policy = (named && (named.find((p) => p.pk !== undefined && p.pk === item.params.pk) ?? named[0])) ?? policies[0];
+  if (policy) reading.policy = { requests: policy.requests, windowMs: policy.windowMs };
+  else if (item?.params.w !== undefined) {
+    const requests = count('ratelimit q', item.params.q, rejected, 1);
+    const windowMs = seconds('ratelimit w', item.params.w, rejected, 0, false);
+    if (requests !== undefined && windowMs !== undefined && windowMs > 0) reading.policy = { requests, windowMs };
+  }
+  return reading;
+}
+
+/** The IETF family (structured fields, draft-7, draft-6), GitHub-style X-RateLimit, and the rest. */
+function readGeneric(h: HeaderMap, wallNow: number, rejected: string[]): QuotaReading | undefined {
+  const policyRaw = h.get('ratelimit-policy') ?? h.get('beta-ratelimit-policy');
   const policies = policyRaw ? readPolicies(policyRaw, rejected) : [];
-  const combined = readHeader(headers, 'ratelimit');
+  const combined = h.get('ratelimit') ?? h.get('beta-ratelimit');
   let reading: QuotaReading | undefined;
 
   if (combined !== undefined && /(^|[\s,])limit\s*=/.test(combined)) {
@@ -145,40 +185,33 @@ export function readRateLimitHeaders(headers: HeadersLike, now: number | { wallN
       rejected,
     };
   } else if (combined !== undefined) {
-    // draft-8 and later: items named like the policies, with r (remaining) and t (seconds to reset).
-    const items = parseList(combined);
-    let binding: { remaining?: number; resetMs?: number; name: string } | undefined;
-    for (const item of items) {
-      const remaining = count('ratelimit r', item.params.r, rejected, 0);
-      const resetMs = seconds('ratelimit t', item.params.t, rejected, wallNow, false);
-      if (remaining !== undefined && (binding?.remaining === undefined || remaining < binding.remaining)) {
-        binding = { remaining, resetMs, name: item.name };
-      }
-    }
-    const policy = policies.find((p) => p.name === binding?.name) ?? policies[0];
-    reading = { dialect: 'ietf', remaining: binding?.remaining, resetMs: binding?.resetMs, rejected };
-    if (policy) reading.policy = { requests: policy.requests, windowMs: policy.windowMs };
-  } else if (readHeader(headers, 'ratelimit-limit') !== undefined || readHeader(headers, 'ratelimit-remaining') !== undefined) {
+    reading = readStructured(combined, policies, wallNow, rejected);
+  } else if (h.has('ratelimit-limit') || h.has('ratelimit-remaining')) {
     reading = {
       dialect: 'ietf-draft6',
-      limit: count('ratelimit-limit', readHeader(headers, 'ratelimit-limit'), rejected, 1),
-      remaining: count('ratelimit-remaining', readHeader(headers, 'ratelimit-remaining'), rejected, 0),
-      resetMs: seconds('ratelimit-reset', readHeader(headers, 'ratelimit-reset'), rejected, wallNow, true),
+      limit: count('ratelimit-limit', h.get('ratelimit-limit'), rejected, 1),
+      remaining: count('ratelimit-remaining', h.get('ratelimit-remaining'), rejected, 0),
+      resetMs: seconds('ratelimit-reset', h.get('ratelimit-reset'), rejected, wallNow, true),
       rejected,
     };
-  } else if (readHeader(headers, 'x-ratelimit-limit') !== undefined || readHeader(headers, 'x-ratelimit-remaining') !== undefined) {
-    const resetAfter = readHeader(headers, 'x-ratelimit-reset-after');
+  } else if (h.has('x-ratelimit-limit') || h.has('x-ratelimit-remaining')) {
+    const resetAfter = h.get('x-ratelimit-reset-after');
+    const reset = h.get('x-ratelimit-reset');
     reading = {
       dialect: 'x-ratelimit',
-      limit: count('x-ratelimit-limit', readHeader(headers, 'x-ratelimit-limit'), rejected, 1),
-      remaining: count('x-ratelimit-remaining', readHeader(headers, 'x-ratelimit-remaining'), rejected, 0),
+      limit: count('x-ratelimit-limit', h.get('x-ratelimit-limit'), rejected, 1),
+      remaining: count('x-ratelimit-remaining', h.get('x-ratelimit-remaining'), rejected, 0),
       resetMs:
         resetAfter !== undefined
           ? seconds('x-ratelimit-reset-after', resetAfter, rejected, wallNow, false)
-          : seconds('x-ratelimit-reset', readHeader(headers, 'x-ratelimit-reset'), rejected, wallNow, true),
-      resource: readHeader(headers, 'x-ratelimit-resource'),
+          : reset !== undefined && /^\d{4}-/.test(reset)
+            ? timestamp('x-ratelimit-reset', reset, rejected, wallNow) // Atlassian: ISO 8601
+            : seconds('x-ratelimit-reset', reset, rejected, wallNow, true),
+      resource: h.get('x-ratelimit-resource'),
       rejected,
     };
+  } else if (isXRateLimit(h)) {
+    return readXRateLimit(h, wallNow, rejected);
   } else if (policies.length > 0) {
     reading = { dialect: 'ietf', rejected };
   }
@@ -201,12 +234,59 @@ export function readRateLimitHeaders(headers: HeadersLike, now: number | { wallN
   return reading;
 }
 
-/** One pass over the names: is any of them a rate-limit header? */
-function hasRateLimitHeader(headers: HeadersLike): boolean {
-  if (!headers) return false;
+function timestamp(label: string, raw: string, rejected: string[], wallNow: number): number | undefined {
+  const ms = timestampToMs(raw, wallNow);
+  if (ms === undefined) rejected.push(`${label}: ${raw}`);
+  return ms;
+}
+
+/**
+ * Reads the quota a response advertises, or undefined when it carries no rate-limit header at all (the
+ * common case, checked with one pass over the header names).
+ */
+export function readRateLimitHeaders(headers: HeadersLike, now: number | { wallNow(): number }): QuotaReading | undefined {
+  const h = collectRateLimitHeaders(headers);
+  if (!h) return undefined;
+  const wallNow = typeof now === 'number' ? now : now.wallNow();
+  const rejected: string[] = [];
+  const reading = isOpenAI(h)
+    ? readOpenAI(h, rejected)
+    : isAnthropic(h)
+      ? readAnthropic(h, wallNow, rejected)
+      : h.has(SHOPIFY_HEADER)
+        ? readShopify(h, rejected)
+        : isHubSpot(h)
+          ? readHubSpot(h, rejected)
+          : readGeneric(h, wallNow, rejected);
+  if (!reading) return undefined;
+  const nearLimit = h.get('x-ratelimit-nearlimit') ?? h.get('x-beta-ratelimit-nearlimit');
+  if (nearLimit !== undefined) reading.nearLimit = nearLimit.toLowerCase() === 'true';
+  const reason = h.get('ratelimit-reason') ?? h.get('x-ratelimit-reason') ?? h.get('x-beta-ratelimit-reason');
+  if (reason) reading.reason = reason;
+  const bucket = h.get('x-ratelimit-bucket');
+  if (bucket) reading.bucket = bucket;
+  const scope = h.get('x-ratelimit-scope');
+  if (scope) reading.scope = scope;
+  return reading;
+}
+
+/** Header names any dialect uses: `ratelimit`, `rate-limit` anywhere in the name, or Shopify's call limit. */
+const RATE_LIMIT_NAME = /rate-?limit|shop-api-call-limit/i;
+
+/**
+ * One pass over the names: the rate-limit headers by lower-case name, or undefined when there are none (the
+ * common case; nothing is allocated then). Every dialect then looks its headers up in this small map.
+ */
+export function collectRateLimitHeaders(headers: HeadersLike): Map<string, string> | undefined {
+  if (!headers) return undefined;
+  let found: Map<string, string> | undefined;
   // AxiosHeaders keeps each header as an own enumerable property (its methods are not enumerable).
   for (const name in headers) {
-    if (name.length >= 9 && /ratelimit/i.test(name)) return true;
+    if (name.length < 9 || !RATE_LIMIT_NAME.test(name)) continue;
+    let value = (headers as Record<string, unknown>)[name];
+    if (Array.isArray(value)) value = value[0];
+    if (value === undefined || value === null || value === false) continue;
+    (found ??= new Map()).set(name.toLowerCase(), String(value).trim());
   }
-  return false;
+  return found;
 }
