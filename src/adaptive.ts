@@ -3,27 +3,53 @@
  * congestion control and adaptive concurrency limiters do. Pure rules; the store keeps the state per key.
  *
  * Concurrency starts at 1 and doubles every round trip (slow start) up to 4, then grows by one per round
- * trip of full use; a throttle halves it. An unnamed rate is rate-learner.ts's.
+ * trip of full use; a throttle halves it. Past slow start it grows only while it is what holds the key
+ * back: by Little's law the key's throughput needs (starts per second × round trip) in flight, and a window
+ * of AIMD_HEADROOM times that is not what limits it (its rate is, as TCP leaves an application-limited
+ * window alone, RFC 7661). Growing it then would only cross the server's concurrency limit for nothing: a
+ * 429 whose Retry-After pauses the key. An unnamed rate is rate-learner.ts's.
  */
 export interface AimdState {
   /** Requests allowed in flight (fractional: it grows by 1/window per success). */
   window: number;
   /** Below it, the window doubles per round trip; above, it grows by one. */
   threshold: number;
+  /** When the state began (the key's first use): the span over which a young key's starts are counted. */
+  since: number;
+  /** Smoothed round trip of the key's answers (ms), as TCP's SRTT (gain 1/8); 0 before the first. */
+  roundTripMs: number;
 }
 
 /**
  * Slow start ends at 4 in flight: doubling further would overshoot an unknown limit by up to 2x and draw
  * that many 429s at once; growing by one per round trip overshoots by one, so a limit costs one 429.
  */
-export const INITIAL_AIMD: Readonly<AimdState> = { window: 1, threshold: 4 };
+export const INITIAL_AIMD: Readonly<Pick<AimdState, 'window' | 'threshold'>> = { window: 1, threshold: 4 };
+
+/** Past slow start, the window grows only while below this many times what the throughput needs in flight. */
+export const AIMD_HEADROOM = 2;
+/** The weight of a new round trip in the smoothed one. */
+export const ROUND_TRIP_GAIN = 1 / 8;
 
 /** Highest adaptive concurrency, so a long quiet success streak cannot grow it without bound. */
 const MAX_WINDOW = 1000;
 
-/** A request ended well while `inFlight` (itself included) were out: grow if the window was in use. */
-export function aimdOnSuccess(state: AimdState, inFlight: number): void {
+export function initialAimd(now: number): AimdState {
+  return { ...INITIAL_AIMD, since: now, roundTripMs: 0 };
+}
+
+/**
+ * A request ended well after `roundTripMs`, while `inFlight` (itself included) were out and the key had
+ * started `startsInLastSecond`: grow if the window was in use and is what holds the key back.
+ */
+export function aimdOnSuccess(state: AimdState, inFlight: number, roundTripMs: number, startsInLastSecond: number, now: number): void {
+  state.roundTripMs = state.roundTripMs === 0 ? roundTripMs : state.roundTripMs + (roundTripMs - state.roundTripMs) * ROUND_TRIP_GAIN;
   if (inFlight < Math.floor(state.window)) return; // not limited by the window: no evidence it can grow
+  if (state.window >= state.threshold) {
+    // A young key's starts span less than a second: its rate is what it started over its life so far.
+    const spanMs = Math.min(1000, Math.max(now - state.since, state.roundTripMs, 1));
+    if (state.window >= (AIMD_HEADROOM * startsInLastSecond * state.roundTripMs) / spanMs) return;
+  }
   state.window = Math.min(MAX_WINDOW, state.window + (state.window < state.threshold ? 1 : 1 / state.window));
 }
 

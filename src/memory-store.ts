@@ -1,4 +1,4 @@
-import { aimdOnSuccess, aimdOnThrottle, INITIAL_AIMD, StartCounter, type AimdState } from './adaptive.js';
+import { aimdOnSuccess, aimdOnThrottle, initialAimd, StartCounter, type AimdState } from './adaptive.js';
 import { countStart, estimateAfterThrottle, estimateLimits, firstEstimate, stepUp, type RateEstimate } from './rate-learner.js';
 import { addJitter, exponentialBackoff } from './backoff.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
@@ -138,7 +138,7 @@ class KeyRecord {
    * `holdMs`, so the usual call only compares one reference.
    */
   configure(spec: KeySpec, now: number, holdMs: number): void {
-    if (spec.adaptive && !this.aimd && !this.namedConcurrency) this.aimd = { ...INITIAL_AIMD };
+    if (spec.adaptive && !this.aimd && !this.namedConcurrency) this.aimd = initialAimd(now);
     const refreshEvery = holdMs / 10;
     if (spec.limits === this.lastLimits && now - this.lastSeenAt < refreshEvery) return;
     const signature = limitsSignature(spec.limits);
@@ -329,7 +329,7 @@ export class MemoryStore implements RateLimitStore {
           record.strikes = 0;
           record.probing = false;
         }
-        this.grow(record, now);
+        this.grow(record, now, now - ((lease as MemoryLease | undefined)?.at ?? now));
       }
       if (record.inFlight > 0) record.inFlight--;
       record.lastUsed = now;
@@ -546,9 +546,11 @@ export class MemoryStore implements RateLimitStore {
     return learned;
   }
 
-  /** AIMD's increase and the rate learner's step up, on a success. */
-  private grow(record: KeyRecord, now: number): void {
-    if (record.aimd && record.learned.concurrent === undefined) aimdOnSuccess(record.aimd, record.inFlight);
+  /** AIMD's increase and the rate learner's step up, on a success answered `roundTripMs` after its grant. */
+  private grow(record: KeyRecord, now: number, roundTripMs: number): void {
+    if (record.aimd && record.learned.concurrent === undefined) {
+      aimdOnSuccess(record.aimd, record.inFlight, roundTripMs, record.starts.count(now), now);
+    }
     if (record.estimate && stepUp(record.estimate, now)) record.setLearned({ ...record.learned, ...estimateLimits(record.estimate) });
   }
 

@@ -134,8 +134,11 @@ describe('vendor emulator, limits not configured', () => {
       expect([...episodes].length).toBeLessThanOrEqual(2);
       // Past slow start the window grows by one per round trip, so each named limit costs a single 429.
       expect(stats.rejected429).toBeLessThanOrEqual(episodes.size);
+      // The app's concurrency is learned when crossed; AIMD crosses it only while concurrency is what holds the
+      // key back (here the rate may bind first, and then no request needs a fifth slot).
       const app = (await guard.stats()).keys.find((k) => k.level === 'client');
-      expect(app?.learned).toMatchObject({ concurrent: 4 });
+      if (episodes.has('crossTokenConcurrentLimit')) expect(app?.learned).toMatchObject({ concurrent: 4 });
+      expect(stats.maxInFlightPerApp).toBeLessThanOrEqual(4);
       console.log(
         `emulator clover (unconfigured): ${REQUESTS} requests, ${stats.rejected429} 429s in ${episodes.size} episodes ` +
           `(${[...episodes].join(', ')}), ${Math.round(elapsedMs)} ms vs ideal ${IDEAL_MS} ms (${(elapsedMs / IDEAL_MS).toFixed(2)}x)`,

@@ -1,4 +1,4 @@
-import { INITIAL_AIMD, START_BUCKETS } from '../adaptive.js';
+import { AIMD_HEADROOM, INITIAL_AIMD, ROUND_TRIP_GAIN, START_BUCKETS } from '../adaptive.js';
 import { DEFAULT_WINDOW_MS } from '../limits.js';
 import {
   ESTIMATE_WINDOW_MS,
@@ -35,7 +35,7 @@ function lua(value: number): string {
  *   absent), held rate, settled period, level at, level starts
  *   (rr absent: the learned rate, if any, is the server's word)
  *   nc the server named the concurrency, AIMD stays off for it (1 or absent)
- *   aw/at AIMD window/threshold · c0..c9/sl start counter buckets, latest bucket number
+ *   aw/at/ab/ar AIMD window/threshold/since/smoothed round trip · c0..c9/sl start counter buckets, latest bucket number
  *   nl number of window logs in use · f1/n1, f2/n2 fastest latency and settled count of log 1 and 2
  *   x1/X1/k1, x2/X2/k2 slowest round trip of the current and the previous bucket of answers, answers in the bucket
  *   N1/W1, N2/W2 limit and window (margin included) of log 1 and 2 as last checked
@@ -163,7 +163,7 @@ local function configure(rec, spec, now, hold)
   if not rec.exists then
     v.lv = spec.level; v.lu = now
   end
-  if spec.adaptive and v.aw == nil and not v.nc then v.aw = AIMD_WINDOW; v.at = AIMD_THRESHOLD end
+  if spec.adaptive and v.aw == nil and not v.nc then v.aw = AIMD_WINDOW; v.at = AIMD_THRESHOLD; v.ab = now; v.ar = 0 end
   local seen = v['g:' .. spec.sig]
   if seen ~= nil and now - seen < hold / 10 then return end
   v['g:' .. spec.sig] = now
@@ -242,9 +242,17 @@ local function starts_count(v, now)
   return total
 end
 
--- adaptive.ts aimdOnSuccess / aimdOnThrottle
-local function aimd_success(v, inflight)
+-- adaptive.ts aimdOnSuccess / aimdOnThrottle (state in aw, at, ab since, ar smoothed round trip)
+local AIMD_HEADROOM, ROUND_TRIP_GAIN = ${lua(AIMD_HEADROOM)}, ${lua(ROUND_TRIP_GAIN)}
+local function aimd_success(v, inflight, round_trip, starts, now)
+  -- a key written by a version without these fields starts them now
+  if v.ab == nil then v.ab = now end
+  if v.ar == nil or v.ar == 0 then v.ar = round_trip else v.ar = v.ar + (round_trip - v.ar) * ROUND_TRIP_GAIN end
   if inflight < math.floor(v.aw) then return end
+  if v.aw >= v.at then
+    local span = math.min(1000, math.max(now - v.ab, v.ar, 1))
+    if v.aw >= (AIMD_HEADROOM * starts * v.ar) / span then return end
+  end
   local step = 1
   if v.aw >= v.at then step = 1 / v.aw end
   v.aw = math.min(AIMD_MAX, v.aw + step)
@@ -336,7 +344,7 @@ local function adopt_shared(v, app, now)
   end
   if app.uc ~= nil and v.lc == nil then
     v.lc = app.uc
-    v.aw = nil; v.at = nil
+    v.aw = nil; v.at = nil; v.ab = nil; v.ar = nil
     v.nc = 1
     took = true
   end

@@ -138,7 +138,7 @@ for i = 1, n do
       end
       -- MemoryStore.grow, with this request still counted in flight
       local inflight = live_leases(nm, now)
-      if v.aw ~= nil and v.lc == nil then aimd_success(v, inflight) end
+      if v.aw ~= nil and v.lc == nil then aimd_success(v, inflight, now - start, starts_count(v, now), now) end
       if v.rr ~= nil and step_up(v, now) then estimate_limits(v) end
     end
     redis.call('ZREM', nm.f, lease)
@@ -199,7 +199,7 @@ if not stale then
     end
     if named_concurrent ~= nil then
       v.lc = next_learned(c, named_concurrent)
-      v.aw = nil; v.at = nil
+      v.aw = nil; v.at = nil; v.ab = nil; v.ar = nil
       v.nc = 1
     end
     changed = true
