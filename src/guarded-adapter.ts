@@ -18,6 +18,7 @@ import { isPromise, type Scheduler, type WaitFailure, type WaitOptions } from '.
 import { sendWatch, type SendListener } from './send-evidence.js';
 import { discardBody, isStreamBody, releaseWhenBodyRead } from './stream-release.js';
 import type { KeySpec, Lease, RateLimitStore } from './store.js';
+import type { ThrottleVerdict } from './throttle-rules.js';
 
 /** Marks a guard's adapter and holds the adapter it stands in front of. */
 const INNER_ADAPTER = Symbol.for('axios-rate-guard.inner-adapter');
@@ -219,7 +220,12 @@ class GuardedCall implements WaitOptions, SendListener {
     const { ctx, keys } = this;
     const writtenAfterMs = this.writtenAt === undefined ? undefined : this.writtenAt - sentAt;
     this.onWire = false;
-    const throttled = answer !== undefined && ctx.options.throttleStatuses.has(answer.status);
+    const { throttleStatuses, detectThrottle } = ctx.options;
+    // A throttle status, or a rule's (a GitHub 403, a GraphQL THROTTLED in a 200…): the rules pick by status first.
+    let verdict: ThrottleVerdict | undefined;
+    const throttled =
+      answer !== undefined &&
+      (throttleStatuses.has(answer.status) || (detectThrottle !== undefined && (verdict = detectThrottle(answer, ctx.store.clock)) !== undefined));
     let observed: Promise<void> | undefined;
     try {
       observed = answer && observeQuota(ctx, keys, answer, sentAt);
@@ -235,7 +241,7 @@ class GuardedCall implements WaitOptions, SendListener {
       if (response) return response;
       throw error;
     }
-    return this.slowPath(lease, sentAt, answer, response, error, throttled, observed, writtenAfterMs);
+    return this.slowPath(lease, sentAt, answer, response, error, throttled, verdict, observed, writtenAfterMs);
   }
 
   /** SendListener: the attempt on the wire was handed to the operating system. */
@@ -254,6 +260,7 @@ class GuardedCall implements WaitOptions, SendListener {
     response: AxiosResponse | undefined,
     error: unknown,
     throttled: boolean,
+    verdict: ThrottleVerdict | undefined,
     observed: Promise<void> | undefined,
     writtenAfterMs: number | undefined,
   ): Promise<AxiosResponse> {
@@ -265,7 +272,7 @@ class GuardedCall implements WaitOptions, SendListener {
     try {
       if (observed) await observed;
       // Pause the key before giving the slot back, or the release would wake a waiter into the 429.
-      if (throttled && answer) pause = await onThrottled(ctx, config, keys, answer, sentAt, this.attempts);
+      if (throttled && answer) pause = await onThrottled(ctx, config, keys, answer, sentAt, this.attempts, verdict);
       if (!pause && response && isStreamBody(response.data)) returning = response;
     } finally {
       const release = () => void scheduler.release(keys, throttled ? 'throttled' : answer ? 'ok' : 'failed', lease, writtenAfterMs);

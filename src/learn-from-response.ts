@@ -1,10 +1,11 @@
 import type { AxiosResponse, InternalAxiosRequestConfig } from 'axios';
 import { emit, type PauseEvent } from './events.js';
 import type { GuardContext } from './guarded-adapter.js';
-import { parseThrottle } from './parse-429.js';
+import { parseThrottle, type ThrottleSignal } from './parse-429.js';
 import { readRateLimitHeaders } from './rate-limit-headers.js';
 import { isPromise } from './scheduler.js';
 import type { KeySpec, ObserveOutcome } from './store.js';
+import type { ThrottleVerdict } from './throttle-rules.js';
 
 /** Request URL without its query string (which may carry secrets), for events. */
 export function urlForEvents(config: InternalAxiosRequestConfig): string {
@@ -53,6 +54,30 @@ export function observeQuota(ctx: GuardContext, keys: readonly KeySpec[], respon
   return undefined;
 }
 
+/**
+ * What a throttle says, from the 429 parser, then the rule that recognised it (its wait replaces a reset
+ * header's, never a Retry-After), then a quota the headers say is spent (OpenAI's tokens: until its reset).
+ */
+export function readThrottle(response: AxiosResponse, wallNow: number, verdict?: ThrottleVerdict): ThrottleSignal {
+  const signal = parseThrottle(response.headers, response.data, wallNow);
+  if (verdict) {
+    signal.rule = verdict.rule;
+    if (verdict.delayMs !== undefined && (signal.delayMs === undefined || signal.delaySource === 'ratelimit-reset')) {
+      signal.delayMs = verdict.delayMs;
+      signal.delaySource = verdict.delaySource ?? 'rule';
+    }
+    if (verdict.level && !signal.level) signal.level = verdict.level;
+  }
+  if (signal.delayMs === undefined) {
+    const reading = readRateLimitHeaders(response.headers, wallNow);
+    if (reading?.remaining === 0 && reading.resetMs !== undefined) {
+      signal.delayMs = reading.resetMs;
+      signal.delaySource = 'ratelimit-reset';
+    }
+  }
+  return signal;
+}
+
 /** Reads the throttle, records it, learns the named limit and pauses the key. Returns the key and pause. */
 export async function onThrottled(
   ctx: GuardContext,
@@ -61,10 +86,11 @@ export async function onThrottled(
   response: AxiosResponse,
   sentAt: number,
   attempt: number,
+  verdict?: ThrottleVerdict,
 ): Promise<{ key: KeySpec; pausedMs: number }> {
   const { options, store, scheduler } = ctx;
   const clock = store.clock;
-  const { rejected, ...signal } = parseThrottle(response.headers, response.data, clock.wallNow());
+  const { rejected, ...signal } = readThrottle(response, clock.wallNow(), verdict);
   const level = signal.level ?? options.unnamedLimitLevel;
   const target = (level === 'token' && keys[1]) || keys[0];
   if (rejected.length > 0) {

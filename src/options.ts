@@ -3,6 +3,7 @@ import type { BackoffOptions, JitterOptions } from './backoff.js';
 import type { RateGuardHooks } from './events.js';
 import type { LimitLevel } from './parse-429.js';
 import type { LimitSpec, RateLimitStore } from './store.js';
+import { DEFAULT_THROTTLE_RULES, THROTTLE_RULE_NAMES, throttleDetector, type IsThrottle, type ThrottleDetector, type ThrottleRuleName } from './throttle-rules.js';
 
 export interface RateGuardOptions extends RateGuardHooks {
   /**
@@ -38,6 +39,18 @@ export interface RateGuardOptions extends RateGuardHooks {
   retryNonIdempotent?: boolean;
   /** Statuses treated as "throttled: pause the key and replay". @default [429] */
   throttleStatuses?: readonly number[];
+  /**
+   * Built-in rules for throttles that are not a throttle status, each treated like a 429 (see throttle-rules.ts):
+   * `github` (a 403 with `x-ratelimit-remaining: 0`, or a secondary-limit message), `graphql` (a `THROTTLED` or
+   * `RATE_LIMITED` error in a 2xx body), `salesforce` (a 403 `REQUEST_LIMIT_EXCEEDED`), `503` (a 503 with
+   * Retry-After; opt-in). `[]` turns them off. @default ['github', 'graphql', 'salesforce']
+   */
+  throttleRules?: readonly ThrottleRuleName[];
+  /**
+   * Your own rule: true (or `{ delayMs, level }`) when a response of your API is a throttle. Called for every
+   * response no throttle status or rule took, with the raw `data` the adapter returned. @default none
+   */
+  isThrottle?: IsThrottle;
   /**
    * Key that a throttle or an advertised quota applies to when the server does not say which limit it is.
    * @default 'client' (the safe choice: the whole app keeps to it)
@@ -88,6 +101,8 @@ export interface ResolvedOptions {
   maxQueue: number;
   retryNonIdempotent: boolean;
   throttleStatuses: ReadonlySet<number>;
+  /** The throttle rules and `isThrottle` in one function; undefined when there are none. */
+  detectThrottle: ThrottleDetector | undefined;
   unnamedLimitLevel: LimitLevel;
   adaptive: boolean;
   backoff: BackoffOptions;
@@ -102,6 +117,7 @@ export const DEFAULTS = {
   maxQueue: 10_000,
   retryNonIdempotent: true,
   throttleStatuses: [429],
+  throttleRules: DEFAULT_THROTTLE_RULES,
   unnamedLimitLevel: 'client',
   adaptive: true,
   backoff: { baseMs: 1000, maxMs: 60_000 },
@@ -150,6 +166,14 @@ export function normalizeOptions(options: RateGuardOptions = {}): ResolvedOption
   if (options.tokenKey !== undefined && typeof options.tokenKey !== 'function') {
     throw new TypeError(`Expected \`tokenKey\` to be a function, got ${typeof options.tokenKey}`);
   }
+  const rules = options.throttleRules ?? DEFAULT_THROTTLE_RULES;
+  if (!Array.isArray(rules) || !rules.every((rule) => THROTTLE_RULE_NAMES.includes(rule))) {
+    const names = THROTTLE_RULE_NAMES.map((n) => `'${n}'`).join(', ');
+    throw new TypeError(`Expected \`throttleRules\` to be a list of ${names}, got ${JSON.stringify(options.throttleRules)}`);
+  }
+  if (options.isThrottle !== undefined && typeof options.isThrottle !== 'function') {
+    throw new TypeError(`Expected \`isThrottle\` to be a function, got ${typeof options.isThrottle}`);
+  }
   const clientLimits = checkLimits('limits.client', options.limits?.client);
   const tokenLimits = checkLimits('limits.token', options.limits?.token);
   return {
@@ -166,6 +190,7 @@ export function normalizeOptions(options: RateGuardOptions = {}): ResolvedOption
     maxQueue: options.maxQueue ?? DEFAULTS.maxQueue,
     retryNonIdempotent: options.retryNonIdempotent ?? DEFAULTS.retryNonIdempotent,
     throttleStatuses: new Set(options.throttleStatuses ?? DEFAULTS.throttleStatuses),
+    detectThrottle: throttleDetector(rules, options.isThrottle),
     unnamedLimitLevel: options.unnamedLimitLevel ?? DEFAULTS.unnamedLimitLevel,
     adaptive: (options.adaptive ?? DEFAULTS.adaptive) && clientLimits.requests === undefined && clientLimits.concurrent === undefined && tokenLimits.requests === undefined && tokenLimits.concurrent === undefined,
     backoff: { ...DEFAULTS.backoff, ...options.backoff },
