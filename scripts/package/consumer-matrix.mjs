@@ -1,6 +1,9 @@
 // The consumer matrix: the packed tarball installed with npm into fresh projects, as users install it (from
 // the registry: axios at our floor and at the latest of our range, the oldest TypeScript we support, old Redis
 // clients). Each cell is one way to use the package; a failing cell is reported by name with its output.
+// @opentelemetry/api, an optional peer, is installed in the axios-latest project (the latest of our range: the
+// node16 cells type axios-rate-guard/otel and otel.cjs uses it) and at our floor beside the old Redis clients
+// (otel.cjs); in the axios-floor project the package runs without it.
 import { execFile } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -47,12 +50,15 @@ const compilerOptions = (resolution, style, tsMajor) => {
   return { ...common, module: style === 'require' ? 'preserve' : 'esnext', moduleResolution: 'bundler' };
 };
 
-/** The files of a typed cell: `require` uses import = require, except for axios under node10 (ESM-style types). */
-const typedFiles = (resolution, style) => {
+/**
+ * The files of a typed cell: `require` uses import = require, except for axios under node10 (ESM-style types).
+ * `withOtel`: the cell also types axios-rate-guard/otel (node16 cells of the project that has @opentelemetry/api).
+ */
+const typedFiles = (resolution, style, withOtel) => {
   if (resolution === 'mixed') return mixedSources(style);
-  if (style === 'import') return { [resolution === 'node16' ? 'check.mts' : 'check.ts']: importSource() };
-  if (resolution === 'node10') return { 'check.ts': requireSource('import') };
-  return { 'check.cts': requireSource('require') };
+  if (style === 'import') return { [resolution === 'node16' ? 'check.mts' : 'check.ts']: importSource(withOtel) };
+  if (resolution === 'node10') return { 'check.ts': requireSource('import', withOtel) };
+  return { 'check.cts': requireSource('require', withOtel) };
 };
 
 /** Type-checks one cell in its own program (so one format's declarations cannot hide the other's gaps). */
@@ -60,7 +66,7 @@ function typedCell(consumer, tsc, resolution, style, name) {
   return cell(name, async () => {
     const dir = join(consumer.dir, 'cells', name.replace(/[^a-z0-9.@-]+/gi, '_'));
     mkdirSync(dir, { recursive: true });
-    const files = typedFiles(resolution, style);
+    const files = typedFiles(resolution, style, consumer.otel && resolution === 'node16');
     for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text);
     const options = compilerOptions(resolution === 'mixed' ? 'node16' : resolution, style, tsc.major);
     writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: options, files: Object.keys(files) }));
@@ -100,12 +106,16 @@ export async function runMatrix(tarball, work) {
   const range = manifest.peerDependencies.axios;
   const floor = /^>=\s*(\d+\.\d+\.\d+)/.exec(range)?.[1];
   if (!floor) throw new Error(`cannot read the axios floor from peerDependencies.axios "${range}"`);
+  const otelRange = manifest.peerDependencies['@opentelemetry/api'];
+  const otelFloor = /^>=\s*(\d+\.\d+\.\d+)/.exec(otelRange)?.[1];
+  if (!otelFloor) throw new Error(`cannot read the floor from peerDependencies['@opentelemetry/api'] "${otelRange}"`);
 
   const [atFloor, atLatest, oldRedis] = await Promise.all([
     project(work, 'axios-floor', [tarball, `axios@${floor}`, `typescript@${OLDEST_TYPESCRIPT}`]),
-    project(work, 'axios-latest', [tarball, `axios@${range}`]),
-    project(work, 'old-redis-clients', [tarball, `axios@${floor}`, 'redis@3', 'ioredis@4']),
+    project(work, 'axios-latest', [tarball, `axios@${range}`, `@opentelemetry/api@${otelRange}`]),
+    project(work, 'old-redis-clients', [tarball, `axios@${floor}`, 'redis@3', 'ioredis@4', `@opentelemetry/api@${otelFloor}`]),
   ]);
+  atLatest.otel = true;
   const results = [atFloor.result, atLatest.result, oldRedis.result];
   const current = tscOf(repo);
   const tasks = [];
@@ -113,18 +123,22 @@ export async function runMatrix(tarball, work) {
     if (!consumer.result.ok) continue;
     const axiosVersion = JSON.parse(readFileSync(join(consumer.dir, 'node_modules/axios/package.json'), 'utf8')).version;
     const oldest = tscOf(atFloor.dir);
-    for (const script of ['use.cjs', 'use.mjs', 'both-builds.cjs']) {
+    for (const script of ['use.cjs', 'use.mjs', 'both-builds.cjs', 'otel.cjs']) {
       tasks.push(() => runtimeCell(consumer, script, `node ${script} axios@${axiosVersion}`));
     }
     for (const tsc of atFloor.result.ok ? [current, oldest] : [current]) {
       for (const resolution of tsc.major >= 5 ? ['node10', 'node16', 'bundler', 'mixed'] : ['node10', 'node16', 'mixed']) {
         for (const style of ['require', 'import']) {
-          const what = resolution === 'mixed' ? `node16 mixed, guard loaded by ${style}` : `${resolution} ${style}`;
+          const otel = consumer.otel && resolution === 'node16' ? ' + otel' : '';
+          const what = resolution === 'mixed' ? `node16 mixed, guard loaded by ${style}` : `${resolution} ${style}${otel}`;
           tasks.push(() => typedCell(consumer, tsc, resolution, style, `tsc ${tsc.version} ${what} axios@${axiosVersion}`));
         }
       }
     }
   }
-  if (oldRedis.result.ok) tasks.push(() => runtimeCell(oldRedis, 'old-redis-clients.cjs', 'node old-redis-clients.cjs'));
+  if (oldRedis.result.ok) {
+    tasks.push(() => runtimeCell(oldRedis, 'old-redis-clients.cjs', 'node old-redis-clients.cjs'));
+    tasks.push(() => runtimeCell(oldRedis, 'otel.cjs', `node otel.cjs @opentelemetry/api@${otelFloor} axios@${floor}`));
+  }
   return results.concat(await pooled(tasks, 2));
 }

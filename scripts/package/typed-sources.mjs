@@ -1,5 +1,6 @@
 // The TypeScript a consumer writes, per way of loading: `require` (import = require) and `import`. The body
-// uses the per-request `rateGuard` key (typed by our augmentation of axios), the errors, and the Redis entry.
+// uses the per-request `rateGuard` key (typed by our augmentation of axios), the errors, and the Redis entry;
+// `withOtel` adds axios-rate-guard/otel on a Meter of @opentelemetry/api (installed only where that is used).
 
 const body = `
 const api = axios.create();
@@ -27,17 +28,42 @@ const { RedisStore } = redis;
 type RedisStore = redis.RedisStore;
 type RedisStoreOptions = redis.RedisStoreOptions;`;
 
+const otelBody = `
+const telemetry: RateGuardTelemetry = rateGuardTelemetry({ meter: metrics.getMeter('consumer') });
+const observedApi = axios.create();
+const observed = rateGuard(observedApi, telemetry.withHooks({ clientId: 'otel', onPause: (e) => console.log(e.pauseMs) }));
+const stopObserving: () => void = telemetry.observe(observed);
+const removeTiming: () => void = telemetry.instrument(observedApi);
+const throttles: 'rate_guard.throttles' = METRICS.throttles;
+// @ts-expect-error: a Meter is required, not a name.
+rateGuardTelemetry({ meter: 'consumer' });
+void [stopObserving, removeTiming, throttles];
+`;
+
+const requireOtel = `import otel = require('axios-rate-guard/otel');
+import otelApi = require('@opentelemetry/api');
+const { rateGuardTelemetry, METRICS } = otel;
+type RateGuardTelemetry = otel.RateGuardTelemetry;
+const { metrics } = otelApi;`;
+
+const importOtel = `import { rateGuardTelemetry, METRICS, type RateGuardTelemetry } from 'axios-rate-guard/otel';
+import { metrics } from '@opentelemetry/api';`;
+
 /** `axiosStyle` 'require' for CommonJS-typed axios (index.d.cts), 'import' for node10's ESM-style index.d.ts. */
-export const requireSource = (axiosStyle) =>
+export const requireSource = (axiosStyle, withOtel = false) =>
   `${axiosStyle === 'require' ? "import axios = require('axios');" : "import axios from 'axios';"}
 import type { AxiosRequestConfig } from 'axios';
 ${requireLibrary}
-${body}`;
+${withOtel ? requireOtel : ''}
+${body}
+${withOtel ? otelBody : ''}`;
 
-export const importSource = () => `import axios, { type AxiosRequestConfig } from 'axios';
+export const importSource = (withOtel = false) => `import axios, { type AxiosRequestConfig } from 'axios';
 import { rateGuard, isRateLimitError, RetriesExhaustedError, type RateGuard } from 'axios-rate-guard';
 import { RedisStore, type RedisStoreOptions } from 'axios-rate-guard/redis';
-${body}`;
+${withOtel ? importOtel : ''}
+${body}
+${withOtel ? otelBody : ''}`;
 
 /** A program that loads the guard in one format and types a request config in the other. */
 export const mixedSources = (guardIn) => {

@@ -10,5 +10,8 @@ api.get('/x', { rateGuard: { maxRetries: 1 } }).then(async (response) => {
   if (response.data !== 'ok' || stats.calls !== 1) throw new Error(`unexpected: ${response.data}, ${stats.calls} calls`);
   if (typeof isRateLimitError !== 'function' || typeof RedisStore !== 'function') throw new Error('exports missing');
   guard.detach();
+  // OpenTelemetry is an optional peer the main entry knows nothing of.
+  const otel = Object.keys(require.cache).filter((path) => path.includes('@opentelemetry'));
+  if (otel.length) throw new Error(`the main entry loaded ${otel.join(', ')}`);
   console.log(`require: ok (axios ${require('axios/package.json').version})`);
 });
