@@ -4,7 +4,9 @@
  */
 import fc from 'fast-check';
 import { StartCounter, START_BUCKETS } from '../src/adaptive';
+import { SlidingWindowLog } from '../src/sliding-window';
 import {
+  bucketLimits,
   countStart,
   estimateAfterThrottle,
   estimateLimits,
@@ -91,6 +93,39 @@ describe('the rate learner', () => {
     const estimate = firstEstimate(10, 0);
     expect(useLevel(estimate, 0, 2000, 5)).toBe(false);
     expect(estimate.rate).toBe(10 * PROBE_FACTOR);
+  });
+});
+
+describe('a settled bucket, sent in bursts', () => {
+  it('never draws a refusal from a bucket of the estimated rate that accepted the flash at once (greedy sender, the log deciding)', () => {
+    fc.assert(
+      fc.property(fc.double({ min: 1, max: 200, noNaN: true }), fc.integer({ min: 1, max: 60 }), (rate, flash) => {
+        const { requests, perMs } = bucketLimits(rate, flash);
+        expect(requests).toBeLessThanOrEqual(Math.max(1, flash - 2));
+        // The bucket: `flash` tokens at most (burst + 1), refilled at `rate` per second.
+        let tokens = Math.max(flash, 1);
+        let at = 0;
+        const log = new SlidingWindowLog(requests, perMs);
+        let now = 0;
+        for (let sent = 0; sent < 500; ) {
+          const wait = log.waitMs(now);
+          if (wait > 0) {
+            now += wait;
+            continue;
+          }
+          tokens = Math.min(Math.max(flash, 1), tokens + ((now - at) * rate) / 1000);
+          at = now;
+          expect(tokens).toBeGreaterThanOrEqual(1 - 1e-9);
+          tokens -= 1;
+          const entry = log.record(now);
+          entry.stamp = now; // arrives as it is sent
+          sent++;
+        }
+        // ... and keeps the estimated rate: 500 requests take no longer than the rate allows, plus one burst.
+        expect(now).toBeLessThanOrEqual(((500 - requests) * 1000) / rate + perMs + 1e-6);
+      }),
+      { numRuns: 200 },
+    );
   });
 });
 

@@ -24,8 +24,9 @@
  *    below what was accepted in the last second (the server lowered its limit, or others share it).
  * Full use: the level started at least FULL_USE of what its rate allowed; a trickle proves nothing.
  *
- * A bucket's rate is paced (spaced requests, small bursts): a bucket rejects a window's worth sent at once,
- * and pacing at a window server's N per W keeps to it as well.
+ * A probe is paced (spaced requests, small bursts): a bucket rejects a window's worth sent at once, and
+ * pacing at a window server's N per W keeps to it as well. A settled bucket is sent in bursts its flash
+ * showed it holds (bucketLimits).
  */
 
 /** What the guard knows of a key's unnamed rate. O(1) state, all numbers (the Lua keeps the same fields). */
@@ -132,10 +133,25 @@ export function stepUp(estimate: RateEstimate, now: number): boolean {
   return true;
 }
 
-/** The limits the log enforces for an estimate: a window of whole requests per second, or paced. */
+/**
+ * The limits the log enforces for an estimate: a window of whole requests per second; a settled bucket in
+ * bursts its flash holds; while probing, paced.
+ */
 export function estimateLimits(estimate: RateEstimate): { requests: number; perMs: number } {
   if (estimate.window) return { requests: Math.max(1, Math.floor(estimate.rate)), perMs: ESTIMATE_WINDOW_MS };
+  if (!estimate.probing) return bucketLimits(estimate.rate, estimate.flash);
   return pacedLimits(estimate.rate);
+}
+
+/**
+ * A bucket of `rate` that accepted `flash` at once: bursts of k every k / rate s. In any span t that puts at
+ * most rate × t + k into it, which a bucket accepts while k ≤ flash (it holds flash − 1 and takes one more);
+ * k = flash − 2 leaves it one in hand. Bursts waste less of the rate than single requests do: each slot of
+ * the window log loses the time a request takes to be stamped, once per burst instead of once per request.
+ */
+export function bucketLimits(rate: number, flash: number): { requests: number; perMs: number } {
+  const k = Math.max(1, Math.min(flash - 2, Math.ceil(rate)));
+  return { requests: k, perMs: (1000 * k) / rate };
 }
 
 /**

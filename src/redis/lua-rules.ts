@@ -317,11 +317,17 @@ local function step_up(v, now)
   return true
 end
 
--- estimateLimits (and pacedLimits): into the learned requests and window
+-- estimateLimits (and bucketLimits, pacedLimits): into the learned requests and window
 local function estimate_limits(v)
   if v.wn then
     v.lr = math.max(1, math.floor(v.rr))
     v.lp = ESTIMATE_WINDOW_MS
+    return
+  end
+  if not v.pg then
+    local burst = math.max(1, math.min(v.fl - 2, math.ceil(v.rr)))
+    v.lr = burst
+    v.lp = (1000 * burst) / v.rr
     return
   end
   local k = math.max(1, math.ceil((v.rr * PACED_BURST_MS) / 1000))
