@@ -55,10 +55,15 @@ export class WaitTimer {
   }
 
   private route(config: InternalAxiosRequestConfig): InternalAxiosRequestConfig {
-    const current = config.adapter as AdapterSetting & { [INNER_ADAPTER]?: unknown; [TIMED]?: true };
-    // A config sent again already has the guard's adapter (which the guard unwraps), or ours.
-    if (config.rateGuard?.skip || (typeof current === 'function' && (INNER_ADAPTER in current || current[TIMED]))) return config;
-    config.adapter = this.timed(current);
+    if (config.rateGuard?.skip) return config;
+    const current = config.adapter as AdapterSetting & { [INNER_ADAPTER]?: { [TIMED]?: true }; [TIMED]?: true };
+    if (typeof current === 'function' && INNER_ADAPTER in current) {
+      // A config sent again (an auth refresh re-sending error.config) has the guard's adapter, which the guard
+      // unwraps: timed if ours is inside it; else the guard's interceptor ran before this one, too late to time.
+      if (!current[INNER_ADAPTER]?.[TIMED]) return config;
+    } else if (typeof current !== 'function' || !current[TIMED]) {
+      config.adapter = this.timed(current);
+    }
     const timing: CallTiming = { dispatchedAt: this.now(), attempts: 0, settledAt: 0 };
     this.calls.set(config, timing);
     const stamp = (data: unknown) => {

@@ -113,6 +113,20 @@ describe('axios-rate-guard/otel', () => {
     expect(get?.value.buckets.boundaries).toEqual(expect.arrayContaining([0.005, 1, 60, 300]));
   });
 
+  it('times a config sent again (an auth refresh re-sending error.config) too', async () => {
+    const { api, mock, clock } = setup();
+    mock.onAny().reply(200, 'ok');
+    const first = track(api.get('/x'));
+    await clock.advance(0);
+    await first.promise;
+    const again = track(api.request(first.value!.config));
+    await clock.advance(0);
+    await again.promise;
+    expect(again.value?.data).toBe('ok');
+    const metrics = await sdk.collect();
+    expect(points<HistogramPoint['value']>(metrics, METRICS.waitDuration)[0]?.value.count).toBe(2);
+  });
+
   it('records nothing for a request that skips the guard, and a method outside the conventions as _OTHER', async () => {
     const { api, mock, clock } = setup();
     mock.onAny().reply(200, 'ok');
