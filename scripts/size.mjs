@@ -1,5 +1,5 @@
 // Prints the size of the main entry's browser bundle (scripts/package/browser-bundle.mjs: esbuild, minified,
-// gzipped, axios external, no Redis) and what each feature costs: the minified bytes of its source files,
+// gzipped, axios external, no Redis or OpenTelemetry) and what each feature costs: the minified bytes of its source files,
 // and their share of the gzipped total in proportion (gzip does not split exactly by file).
 import { BROWSERS, browserBundle } from './package/browser-bundle.mjs';
 
@@ -16,7 +16,7 @@ const { minified, gzipped, inputs } = await browserBundle('src/index.ts');
 const kB = (bytes) => `${(bytes / 1000).toFixed(1)} kB`;
 const name = (path) => path.replace(/^src\//, '').replace(/\.ts$/, '');
 console.log(`main entry, browser bundle (esbuild for ${BROWSERS.join(', ')}; axios external): ${kB(minified)} minified, ${kB(gzipped)} gzipped`);
-console.log('no Redis code in it\n\nfeature: minified, ≈ share of the gzipped total');
+console.log('no Redis or OpenTelemetry code in it (each has its own entry)\n\nfeature: minified, ≈ share of the gzipped total');
 const grouped = new Set();
 for (const [feature, files] of Object.entries(FEATURES)) {
   const parts = inputs.filter(({ path }) => files.includes(name(path))).sort((a, b) => b.bytes - a.bytes);
