@@ -108,7 +108,7 @@ describe('a settled bucket, sent in bursts', () => {
         const log = new SlidingWindowLog(requests, perMs);
         let now = 0;
         for (let sent = 0; sent < 500; ) {
-          const wait = log.waitMs(now);
+          const wait = log.waitMs(now) ?? 0; // never undefined here: every entry is stamped as it is sent
           if (wait > 0) {
             now += wait;
             continue;
