@@ -11,7 +11,7 @@
  * - HubSpot `X-HubSpot-RateLimit-*` (dialects/hubspot.ts);
  * - IETF structured fields (draft-ietf-httpapi-ratelimit-headers-08 and later): `RateLimit-Policy:
  *   "default";q=100;w=60` and `RateLimit: "default";r=50;t=30`, with `pk` partitions, the proposed `a` for
- *   `r` and `w` in RateLimit, and Atlassian's `Beta-` prefix;
+ *   `r` and `w` for `t` in RateLimit, and Atlassian's `Beta-` prefix;
  * - draft-7 combined `RateLimit: limit=100, remaining=50, reset=5` with `RateLimit-Policy: 100;w=60`;
  * - draft-6 `RateLimit-Limit` / `RateLimit-Remaining` / `RateLimit-Reset` (+ `RateLimit-Policy: 100;w=60`);
  * - `X-RateLimit-Limit` / `-Remaining` / `-Reset` (GitHub, fastify, express legacy, Discord, Atlassian:
@@ -137,17 +137,21 @@ function readPolicies(raw: string, rejected: string[]): NamedPolicy[] {
 }
 
 /**
- * draft-8 and later: items named like the policies, with `r` (remaining; `a` as proposed in the working
- * group) and `t` (seconds to reset). Several quotas under one header (names, or `pk` partitions of one
+ * draft-8 and later: items named like the policies, with `r` (remaining) and `t` (seconds to reset), or as
+ * proposed in the working group (ietf-wg-httpapi/ratelimit-headers#164) `a` (available quota) and `w` (its
+ * effective window, the `t` of today). Several quotas under one header (names, or `pk` partitions of one
  * name): the one with the fewest remaining is the most constraining and binds; its policy is the one of the
- * same name and partition. A `w` (and `q`) in the item itself gives the window when no policy does.
+ * same name and partition.
  */
 function readStructured(combined: string, policies: NamedPolicy[], wallNow: number, rejected: string[]): QuotaReading {
   let binding: { remaining?: number; resetMs?: number; item: Item } | undefined;
   for (const item of parseList(combined)) {
     const remainingRaw = item.params.r ?? item.params.a;
     const remaining = count(`ratelimit ${item.params.r === undefined ? 'a' : 'r'}`, remainingRaw, rejected, 0);
-    const resetMs = seconds('ratelimit t', item.params.t, rejected, wallNow, false);
+    const resetMs =
+      item.params.t !== undefined
+        ? seconds('ratelimit t', item.params.t, rejected, wallNow, false)
+        : seconds('ratelimit w', item.params.w, rejected, wallNow, false);
     if (remaining !== undefined && (binding?.remaining === undefined || remaining < binding.remaining)) {
       binding = { remaining, resetMs, item };
     }
@@ -157,11 +161,6 @@ function readStructured(combined: string, policies: NamedPolicy[], wallNow: numb
   const named = item && policies.filter((p) => p.name === item.name);
   const policy = (named && (named.find((p) => p.pk !== undefined && p.pk === item.params.pk) ?? named[0])) ?? policies[0];
   if (policy) reading.policy = { requests: policy.requests, windowMs: policy.windowMs };
-  else if (item?.params.w !== undefined) {
-    const requests = count('ratelimit q', item.params.q, rejected, 1);
-    const windowMs = seconds('ratelimit w', item.params.w, rejected, 0, false);
-    if (requests !== undefined && windowMs !== undefined && windowMs > 0) reading.policy = { requests, windowMs };
-  }
   return reading;
 }
 

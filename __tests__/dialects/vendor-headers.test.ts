@@ -90,9 +90,10 @@ describe('IETF draft-11 and later', () => {
     expect(read(F.IETF_PARTITIONS)).toMatchObject({ policy: { requests: 10, windowMs: 1000 }, remaining: 3, resetMs: 1000 });
   });
 
-  it('accepts the renamed parameters: a for r, and w (with q) in RateLimit', () => {
-    expect(read(F.IETF_RENAMED)).toMatchObject({ remaining: 7, resetMs: 2000, policy: { requests: 10, windowMs: 5000 } });
-    expect(read({ RateLimit: '"default";r=4;a=9;t=1' })?.remaining).toBe(4);
+  it('accepts the renamed parameters: a for r, and w for t in RateLimit (t and r first when both are sent)', () => {
+    expect(read(F.IETF_RENAMED)).toMatchObject({ remaining: 80, resetMs: 45_000, policy: { requests: 100, windowMs: 60_000 } });
+    expect(read({ RateLimit: '"default";r=4;a=9;t=1;w=7' })).toMatchObject({ remaining: 4, resetMs: 1000 });
+    expect(read({ RateLimit: '"default";a=-1;w=soon' })?.rejected).toEqual(['ratelimit a: -1', 'ratelimit w: soon']);
   });
 });
 
