@@ -108,7 +108,7 @@ describe('limits advertised in headers', () => {
 });
 
 describe('AIMD when nothing is configured or said', () => {
-  it('starts with one request in flight, doubles per round trip to 4, then grows by one', async () => {
+  it('starts with one request in flight, doubles per round trip to 2, then grows by one', async () => {
     const setup = mockApi();
     const { mock, clock, api, guard } = setup;
     mock.reset();
@@ -127,8 +127,8 @@ describe('AIMD when nothing is configured or said', () => {
       await clock.advance(100);
       peaks.push(Math.max(...inFlightSeen.splice(0)));
     }
-    // 1 then 2 then 4 (slow start), then one more per round trip (the first +1 accrues over a round at 4).
-    expect(peaks).toEqual([2, 4, 4, 5, 6, 7]);
+    // 1 then 2 (slow start), then one more per round trip (the first +1 accrues over a round at 2).
+    expect(peaks).toEqual([2, 2, 3, 4, 5, 6]);
     await clock.runAll();
     await Promise.all(calls.map((c) => c.promise));
     const [app] = (await guard.stats()).keys;

@@ -2,7 +2,7 @@
  * Finding the limits when nobody says them: additive increase, multiplicative decrease (AIMD), as TCP
  * congestion control and adaptive concurrency limiters do. Pure rules; the store keeps the state per key.
  *
- * Concurrency starts at 1 and doubles every round trip (slow start) up to 4, then grows by one per round
+ * Concurrency starts at 1 and doubles every round trip (slow start) up to 2, then grows by one per round
  * trip of full use; a throttle halves it. Past slow start it grows only while it is what holds the key
  * back: by Little's law the key's throughput needs (starts per second × round trip) in flight, and a window
  * of AIMD_HEADROOM times that is not what limits it (its rate is, as TCP leaves an application-limited
@@ -21,10 +21,12 @@ export interface AimdState {
 }
 
 /**
- * Slow start ends at 4 in flight: doubling further would overshoot an unknown limit by up to 2x and draw
- * that many 429s at once; growing by one per round trip overshoots by one, so a limit costs one 429.
+ * Slow start ends at 2 in flight. Every request on the wire when an unknown limit runs out is a 429 (nginx's
+ * burst of 6 drew one per request in flight: 4 with slow start to 4, 2 now); past 2 the window grows by one
+ * per round trip, so it overshoots a concurrency limit by one, and the ramp costs a round trip more than
+ * doubling to 4 would.
  */
-export const INITIAL_AIMD: Readonly<Pick<AimdState, 'window' | 'threshold'>> = { window: 1, threshold: 4 };
+export const INITIAL_AIMD: Readonly<Pick<AimdState, 'window' | 'threshold'>> = { window: 1, threshold: 2 };
 
 /** Past slow start, the window grows only while below this many times what the throughput needs in flight. */
 export const AIMD_HEADROOM = 2;
