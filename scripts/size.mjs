@@ -8,7 +8,16 @@ const FEATURES = {
   'scheduler (queues, one timer per key)': ['scheduler', 'priority-queue', 'process-registry'],
   'memory store, sliding window, limits': ['memory-store', 'sliding-window', 'limits', 'store', 'clock', 'hash'],
   '429 parsing and backoff': ['parse-429', 'backoff'],
-  'learning (rate-limit headers, rate learner, AIMD)': ['rate-limit-headers', 'learn-from-response', 'rate-learner', 'adaptive'],
+  'learning (rate-limit headers, rate learner, AIMD)': ['rate-limit-headers', 'learn-from-response', 'rate-learner', 'adaptive', 'time-values'],
+  'vendor dialects (OpenAI, Anthropic, Shopify, HubSpot, X, ...)': [
+    'dialects/common',
+    'dialects/anthropic',
+    'dialects/hubspot',
+    'dialects/openai',
+    'dialects/shopify',
+    'dialects/x-rate-limit',
+  ],
+  'throttles that are not a 429 (GitHub, GraphQL, Salesforce)': ['throttle-rules'],
   'send evidence (Node http write time)': ['send-evidence'],
 };
 

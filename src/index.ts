@@ -31,6 +31,8 @@ export type {
 export { systemClock } from './clock.js';
 export type { Clock, TimerHandle } from './clock.js';
 export { parseThrottle, parseRetryAfter } from './parse-429.js';
+export { DEFAULT_THROTTLE_RULES } from './throttle-rules.js';
+export type { IsThrottle, ThrottleRuleName } from './throttle-rules.js';
 export type { ThrottleSignal, LimitLevel, LimitKind } from './parse-429.js';
 export type {
   RateGuardHooks,
