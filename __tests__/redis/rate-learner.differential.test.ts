@@ -167,7 +167,7 @@ describe('the rate learner in Lua', () => {
           [
             [
               { op: 'throttle', dt: 50, accepted: 16, pauseMs: 1000 },
-              { op: 'throttle', dt: 1200, accepted: 22, pauseMs: 1000 },
+              { op: 'throttle', dt: 1200, accepted: 23, pauseMs: 1000 },
             ],
           ],
         ],

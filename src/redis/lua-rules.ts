@@ -281,7 +281,7 @@ end
 
 local function estimate_after_throttle(v, accepted_last_second, resume_at)
   if v.pg then
-    local bucket_rate = math.min(v.rr, accepted_last_second - math.max(0, v.fl - 2))
+    local bucket_rate = math.min(v.rr, accepted_last_second - (v.fl - 1))
     if bucket_rate <= v.fl / 2 then
       v.wn = 1
       v.rr = math.max(v.fl, accepted_last_second)
