@@ -366,12 +366,12 @@ describe('memory follows what waits', () => {
     for (const { controller } of calls) controller.abort();
     await clock.advance(0);
     expect(calls.every(({ call }) => call.settled)).toBe(true);
-    // White-box: the heaps behind the key's queue and the deadlines hold the two waiters and little else.
+    // White-box: the heaps behind the key's queue (one per priority class) and the deadlines hold the two waiters and little else.
     const scheduler = schedulerFor(store) as unknown as {
-      queues: Map<string, { heap: { length: number } }>;
+      queues: Map<string, { size: number }>;
       deadlines: { length: number };
     };
-    const heaps = [...scheduler.queues.values()].map((q) => q.heap.length);
+    const heaps = [...scheduler.queues.values()].map((q) => q.size);
     expect(Math.max(...heaps)).toBeLessThanOrEqual(2 + 32);
     expect(scheduler.deadlines.length).toBeLessThanOrEqual(2 + 32);
     await clock.advance(9000);

@@ -14,6 +14,7 @@ import { hashToken } from './hash.js';
 import { observeQuota, onThrottled, urlForEvents } from './learn-from-response.js';
 import type { RateGuardRequestOptions, ResolvedOptions } from './options.js';
 import { readHeader } from './parse-429.js';
+import { priorityClass } from './priority.js';
 import { isPromise, type Scheduler, type WaitFailure, type WaitOptions } from './scheduler.js';
 import { sendWatch, type SendListener } from './send-evidence.js';
 import { discardBody, isStreamBody, releaseWhenBodyRead } from './stream-release.js';
@@ -141,6 +142,7 @@ function isGuardAdapter(adapter: unknown): adapter is GuardAdapter {
 class GuardedCall implements WaitOptions, SendListener {
   readonly seq = ++callSeq;
   replay = false;
+  readonly priority: number;
   readonly deadlineAt: number;
   readonly maxPauseMs: number;
   readonly maxQueue: number;
@@ -169,6 +171,8 @@ class GuardedCall implements WaitOptions, SendListener {
     const waitLongPauses = (this.perRequest.onLongRetryAfter ?? options.onLongRetryAfter) === 'wait';
     this.maxPauseMs = waitLongPauses ? Infinity : this.perRequest.maxRetryAfterMs ?? options.maxRetryAfterMs;
     this.maxQueue = options.maxQueue;
+    const priority = this.perRequest.priority;
+    this.priority = priority === undefined ? options.priority : priorityClass(priority);
   }
 
   /** Waits for a slot (at once on the fast path: no promise of ours), then sends. */

@@ -2,6 +2,7 @@ import type { InternalAxiosRequestConfig } from 'axios';
 import type { BackoffOptions, JitterOptions } from './backoff.js';
 import type { RateGuardHooks } from './events.js';
 import type { LimitLevel } from './parse-429.js';
+import { isPriority, priorityClass, type Priority } from './priority.js';
 import type { LimitSpec, RateLimitStore } from './store.js';
 import { DEFAULT_THROTTLE_RULES, THROTTLE_RULE_NAMES, throttleDetector, type IsThrottle, type ThrottleDetector, type ThrottleRuleName } from './throttle-rules.js';
 
@@ -35,6 +36,13 @@ export interface RateGuardOptions extends RateGuardHooks {
   deadlineMs?: number;
   /** Most requests waiting on one key; more fail at once with QueueFullError. @default 10_000 */
   maxQueue?: number;
+  /**
+   * Priority of this guard's requests when they wait on a key: `'high'`, `'normal'`, `'low'` or an integer
+   * from -5 to 5 (high = 1, low = -1; numbers are rounded and kept in range). Higher goes first; while
+   * several classes wait, each gets 4 times the slots of the class below it, so none starves. A request's
+   * `rateGuard.priority` overrides it. @default 'normal'
+   */
+  priority?: Priority;
   /** Replay POST and PATCH after a 429 (a 429 means the request was not processed). @default true */
   retryNonIdempotent?: boolean;
   /** Statuses treated as "throttled: pause the key and replay". @default [429] */
@@ -84,6 +92,8 @@ export interface RateGuardRequestOptions {
   onLongRetryAfter?: 'fail' | 'wait';
   deadlineMs?: number;
   retryNonIdempotent?: boolean;
+  /** Priority of this request while it waits (see the guard's `priority` option). */
+  priority?: Priority;
 }
 
 export interface ResolvedOptions {
@@ -99,6 +109,8 @@ export interface ResolvedOptions {
   onLongRetryAfter: 'fail' | 'wait';
   deadlineMs: number | undefined;
   maxQueue: number;
+  /** The `priority` option as a class (priority.ts). */
+  priority: number;
   retryNonIdempotent: boolean;
   throttleStatuses: ReadonlySet<number>;
   /** The throttle rules and `isThrottle` in one function; undefined when there are none. */
@@ -166,6 +178,9 @@ export function normalizeOptions(options: RateGuardOptions = {}): ResolvedOption
   if (options.tokenKey !== undefined && typeof options.tokenKey !== 'function') {
     throw new TypeError(`Expected \`tokenKey\` to be a function, got ${typeof options.tokenKey}`);
   }
+  if (options.priority !== undefined && !isPriority(options.priority)) {
+    throw new TypeError(`Expected \`priority\` to be 'high', 'normal', 'low' or a number, got ${JSON.stringify(options.priority)}`);
+  }
   const rules = options.throttleRules ?? DEFAULT_THROTTLE_RULES;
   if (!Array.isArray(rules) || !rules.every((rule) => THROTTLE_RULE_NAMES.includes(rule))) {
     const names = THROTTLE_RULE_NAMES.map((n) => `'${n}'`).join(', ');
@@ -188,6 +203,7 @@ export function normalizeOptions(options: RateGuardOptions = {}): ResolvedOption
     onLongRetryAfter: options.onLongRetryAfter ?? DEFAULTS.onLongRetryAfter,
     deadlineMs: options.deadlineMs,
     maxQueue: options.maxQueue ?? DEFAULTS.maxQueue,
+    priority: priorityClass(options.priority),
     retryNonIdempotent: options.retryNonIdempotent ?? DEFAULTS.retryNonIdempotent,
     throttleStatuses: new Set(options.throttleStatuses ?? DEFAULTS.throttleStatuses),
     detectThrottle: throttleDetector(rules, options.isThrottle),

@@ -27,6 +27,8 @@ export interface GuardableAxios {
 export interface KeyStats extends KeySnapshot {
   /** Requests waiting on this key (queued or paused). */
   queued: number;
+  /** Those, per priority: `high`, `normal`, `low` or the class number; priorities with none are left out. */
+  queuedByPriority: Record<string, number>;
 }
 
 export interface RateGuardStats {
@@ -123,7 +125,7 @@ export function rateGuard(instance: GuardableAxios, options: RateGuardOptions = 
         ...counters,
         keys: snapshots
           .filter((s) => s.key === resolved.clientId || s.key.startsWith(tokenPrefix))
-          .map((s) => ({ ...s, queued: context.scheduler.queued(s.key) })),
+          .map((s) => ({ ...s, queued: context.scheduler.queued(s.key), queuedByPriority: context.scheduler.queuedByPriority(s.key) })),
       };
     },
     async resume() {

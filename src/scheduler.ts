@@ -1,5 +1,6 @@
 import { timerDelay, type TimerHandle } from './clock.js';
 import { PriorityQueue } from './priority-queue.js';
+import { MAX_PRIORITY, MIN_PRIORITY, priorityLabel, strideOf } from './priority.js';
 import { processRegistry } from './process-registry.js';
 import { isKeyOfClient, type AcquireResult, type KeySpec, type Lease, type RateLimitStore, type ReleaseOutcome } from './store.js';
 
@@ -16,6 +17,8 @@ export interface WaitOptions {
   replay: boolean;
   /** Arrival order of the call; older first within the same class. */
   seq: number;
+  /** Priority class, an integer in [-5, 5] (see priority.ts); 0 (normal) when absent. */
+  priority?: number;
   /** Store-clock ms after which the wait fails; Infinity for none. */
   deadlineAt: number;
   /** A pause longer than this fails the wait at once; Infinity to wait it out. */
@@ -44,17 +47,93 @@ class Waiter {
   ) {}
 }
 
-/** Waiters blocked by one key, and the single timer that wakes them. */
+const replayThenSeq = (a: Waiter, b: Waiter): boolean =>
+  a.options.replay !== b.options.replay ? a.options.replay : a.options.seq < b.options.seq;
+
+/** The waiters of one priority class on one key, and the class's pass (stride scheduling, priority.ts). */
+class ClassQueue {
+  readonly heap = new PriorityQueue<Waiter>(replayThenSeq);
+  /** Waiters of this class still queued here. */
+  live = 0;
+  pass = 0;
+  readonly stride: number;
+
+  constructor(readonly cls: number) {
+    this.stride = strideOf(cls);
+  }
+}
+
+/**
+ * Waiters blocked by one key, and the single timer that wakes them. One heap per priority class present
+ * (replays first, then arrival order); the class to serve next is the waiting one with the smallest pass.
+ * Classes are at most 11, so picking one is a short scan; each heap operation is O(log n).
+ */
 class KeyQueue {
-  readonly heap = new PriorityQueue<Waiter>(
-    (a, b) => (a.options.replay !== b.options.replay ? a.options.replay : a.options.seq < b.options.seq),
-  );
-  /** Waiters still queued here (the heap also holds stale entries, dropped lazily). */
+  /** By class, highest first; most queues hold one (normal). */
+  readonly classes: ClassQueue[] = [];
+  /** The pass of the class served last: a class that starts waiting starts from it. */
+  virtualTime = 0;
+  /** Waiters still queued here (the heaps also hold stale entries, dropped lazily). */
   live = 0;
   timer: TimerHandle | undefined;
   timerAt = 0;
   draining = false;
   redrain = false;
+
+  push(waiter: Waiter): void {
+    const cls = waiter.options.priority ?? 0;
+    const classes = this.classes;
+    let i = 0;
+    while (i < classes.length && classes[i].cls > cls) i++;
+    let queue = classes[i];
+    if (queue === undefined || queue.cls !== cls) {
+      queue = new ClassQueue(cls);
+      classes.splice(i, 0, queue);
+    }
+    // A class's pass is when its head is due: one stride after the present for a class that starts waiting
+    // (no credit for the time it was idle), so a lone high request still goes before the low ones waiting.
+    if (queue.live === 0 && queue.pass < this.virtualTime + queue.stride) queue.pass = this.virtualTime + queue.stride;
+    queue.heap.push(waiter);
+    queue.live++;
+    this.live++;
+  }
+
+  /** The class whose head goes next: the smallest pass among those with waiters; ties to the higher class. */
+  next(): ClassQueue | undefined {
+    let best: ClassQueue | undefined;
+    for (const queue of this.classes) {
+      if (queue.live > 0 && (best === undefined || queue.pass < best.pass)) best = queue;
+    }
+    return best;
+  }
+
+  /** The head of `queue` was sent: the present moves to its pass, and the class's next head is one stride later. */
+  served(queue: ClassQueue): void {
+    this.virtualTime = queue.pass;
+    queue.pass += queue.stride;
+  }
+
+  /** The waiter left this queue (sent, moved, gave up); its heap entry goes stale. */
+  remove(waiter: Waiter): void {
+    this.live--;
+    const cls = waiter.options.priority ?? 0;
+    for (const queue of this.classes) if (queue.cls === cls) queue.live--;
+  }
+
+  /** Entries in the heaps, stale ones included. */
+  get size(): number {
+    let size = 0;
+    for (const queue of this.classes) size += queue.heap.length;
+    return size;
+  }
+
+  prune(keep: (waiter: Waiter) => boolean): void {
+    for (const queue of this.classes) queue.heap.prune(keep);
+  }
+
+  clear(): void {
+    for (const queue of this.classes) queue.heap.clear();
+  }
 }
 
 /** Stale heap entries tolerated beyond twice the live ones before a heap is pruned. */
@@ -79,6 +158,8 @@ export class Scheduler {
   private readonly queues = new Map<string, KeyQueue>();
   /** Requests waiting per key, for maxQueue and stats. */
   private readonly waiting = new Map<string, number>();
+  /** Of those, per priority class (index class - MIN_PRIORITY); only for keys with waiters. */
+  private readonly waitingByClass = new Map<string, number[]>();
   private readonly deadlines = new PriorityQueue<Waiter>((a, b) => a.options.deadlineAt < b.options.deadlineAt);
   /** Waiters in `deadlines` that are still queued (the heap also holds settled ones, dropped lazily). */
   private deadlinesLive = 0;
@@ -90,6 +171,30 @@ export class Scheduler {
   /** Requests waiting on `key`. */
   queued(key: string): number {
     return this.waiting.get(key) ?? 0;
+  }
+
+  /** Requests waiting on `key` per priority (`high`, `normal`, `low` or the class number); classes with none left out. */
+  queuedByPriority(key: string): Record<string, number> {
+    const counts = this.waitingByClass.get(key);
+    const byPriority: Record<string, number> = {};
+    if (!counts) return byPriority;
+    for (let i = counts.length - 1; i >= 0; i--) if (counts[i] > 0) byPriority[priorityLabel(i + MIN_PRIORITY)] = counts[i];
+    return byPriority;
+  }
+
+  private countWaiting(keys: readonly KeySpec[], cls: number, delta: 1 | -1): void {
+    for (const key of keys) {
+      const count = this.queued(key.id) + delta;
+      let counts = this.waitingByClass.get(key.id);
+      if (count > 0) {
+        this.waiting.set(key.id, count);
+        if (!counts) this.waitingByClass.set(key.id, (counts = new Array<number>(MAX_PRIORITY - MIN_PRIORITY + 1).fill(0)));
+        counts[cls - MIN_PRIORITY] += delta;
+      } else {
+        this.waiting.delete(key.id);
+        this.waitingByClass.delete(key.id);
+      }
+    }
   }
 
   /**
@@ -168,7 +273,7 @@ export class Scheduler {
         }
       }
       const waiter = new Waiter(keys, options, (lease) => resolve({ lease }), reject);
-      for (const key of keys) this.waiting.set(key.id, this.queued(key.id) + 1);
+      this.countWaiting(keys, options.priority ?? 0, 1);
       if (options.deadlineAt !== Infinity) {
         this.deadlines.push(waiter);
         this.deadlinesLive++;
@@ -196,8 +301,7 @@ export class Scheduler {
       queue = new KeyQueue();
       this.queues.set(blocked.key, queue);
     }
-    queue.heap.push(waiter);
-    queue.live++;
+    queue.push(waiter);
     waiter.queuedOn = blocked.key;
     if (retryInMs !== undefined) this.arm(blocked.key, queue, retryInMs);
   }
@@ -209,11 +313,11 @@ export class Scheduler {
     waiter.queuedOn = undefined;
     const queue = this.queues.get(key);
     if (!queue) return;
-    queue.live--;
+    queue.remove(waiter);
     if (queue.live === 0 && !queue.draining) this.dispose(key, queue);
     // Waiters that gave up (cancelled, deadline) hold their request until popped: drop them once they
     // outnumber the live ones, so memory follows what actually waits, not what waited during a pause.
-    else if (queue.heap.length > 2 * queue.live + STALE_SLACK) queue.heap.prune((w) => w.queuedOn === key);
+    else if (queue.size > 2 * queue.live + STALE_SLACK) queue.prune((w) => w.queuedOn === key);
   }
 
   private settle(waiter: Waiter, outcome: { lease: Lease } | Error): void {
@@ -222,11 +326,7 @@ export class Scheduler {
     if (waiter.options.deadlineAt !== Infinity && --this.deadlinesLive * 2 + STALE_SLACK < this.deadlines.length) {
       this.deadlines.prune((w) => w.state === 'queued');
     }
-    for (const key of waiter.keys) {
-      const count = this.queued(key.id) - 1;
-      if (count > 0) this.waiting.set(key.id, count);
-      else this.waiting.delete(key.id);
-    }
+    this.countWaiting(waiter.keys, waiter.options.priority ?? 0, -1);
     this.unqueue(waiter);
     waiter.unsubscribe?.();
     if (outcome instanceof Error) waiter.reject(outcome);
@@ -236,7 +336,7 @@ export class Scheduler {
   private dispose(key: string, queue: KeyQueue): void {
     if (queue.timer !== undefined) this.store.clock.clearTimer(queue.timer);
     queue.timer = undefined;
-    queue.heap.clear();
+    queue.clear();
     if (this.queues.get(key) === queue) this.queues.delete(key);
   }
 
@@ -270,10 +370,12 @@ export class Scheduler {
 
   private drainLoop(key: string, queue: KeyQueue): void {
     for (;;) {
-      const head = queue.heap.peek();
+      const cls = queue.next();
+      if (!cls) break;
+      const head = cls.heap.peek();
       if (!head) break;
       if (head.state !== 'queued' || head.queuedOn !== key) {
-        queue.heap.pop();
+        cls.heap.pop();
         continue;
       }
       let result: AcquireResult | Promise<AcquireResult>;
@@ -286,7 +388,7 @@ export class Scheduler {
       if (isPromise(result)) {
         result.then(
           (settled) => {
-            if (this.admit(key, queue, head, settled)) this.drainLoop(key, queue);
+            if (this.admit(key, queue, cls, head, settled)) this.drainLoop(key, queue);
             else this.finishDrain(key, queue);
           },
           (error: unknown) => {
@@ -296,7 +398,7 @@ export class Scheduler {
         );
         return;
       }
-      if (!this.admit(key, queue, head, result)) break;
+      if (!this.admit(key, queue, cls, head, result)) break;
     }
     this.finishDrain(key, queue);
   }
@@ -312,13 +414,14 @@ export class Scheduler {
   }
 
   /** Acts on the store's answer for the head of `key`'s queue. Returns false when the queue must wait. */
-  private admit(key: string, queue: KeyQueue, head: Waiter, result: AcquireResult): boolean {
+  private admit(key: string, queue: KeyQueue, cls: ClassQueue, head: Waiter, result: AcquireResult): boolean {
     if (head.state !== 'queued') {
       // Cancelled while an asynchronous store was deciding: give back what it was granted.
       if (result.ok) void this.release(head.keys, 'unused', result.lease);
       return true;
     }
     if (result.ok) {
+      queue.served(cls);
       this.settle(head, { lease: result.lease });
       return true;
     }
