@@ -10,11 +10,10 @@ import {
   type RateLimitErrorDetails,
 } from './errors.js';
 import { emit } from './events.js';
-import { hashToken } from './hash.js';
 import { observeQuota, onThrottled, urlForEvents } from './learn-from-response.js';
 import type { RateGuardRequestOptions, ResolvedOptions } from './options.js';
-import { readHeader } from './parse-429.js';
 import { priorityClass } from './priority.js';
+import { keysFor } from './request-keys.js';
 import { isPromise, type Scheduler, type WaitFailure, type WaitOptions } from './scheduler.js';
 import { sendWatch, type SendListener } from './send-evidence.js';
 import { discardBody, isStreamBody, releaseWhenBodyRead } from './stream-release.js';
@@ -48,35 +47,14 @@ export interface GuardContext {
   readonly clientOnly: readonly KeySpec[];
   /** Keys of recent tokens, by raw token; bounded, and never exposed. */
   readonly tokenKeys: Map<string, readonly KeySpec[]>;
+  /** Routes learned from servers: route signature (routes.ts) → the server's bucket name; bounded. */
+  readonly learnedRoutes: Map<string, string>;
+  /** Key lists with a bucket, by the last base key's id and the bucket's id; bounded. */
+  readonly bucketKeys: Map<string, readonly KeySpec[]>;
   readonly counters: GuardCounters;
 }
 
 let callSeq = 0;
-
-/** Token keys cached by the raw token (never exposed), so a busy token is not re-hashed per request. */
-const TOKEN_KEY_CACHE_SIZE = 1000;
-
-/** The keys a request counts against: the client key, then its token key when it carries a token. */
-function keysFor(ctx: GuardContext, config: InternalAxiosRequestConfig): readonly KeySpec[] {
-  const { options } = ctx;
-  const explicit = config.rateGuard?.token;
-  const token = explicit ?? (options.tokenKey ? options.tokenKey(config) : readHeader(config.headers, 'authorization'));
-  if (!token) return ctx.clientOnly;
-  let keys = ctx.tokenKeys.get(token);
-  if (!keys) {
-    if (ctx.tokenKeys.size >= TOKEN_KEY_CACHE_SIZE) ctx.tokenKeys.clear();
-    const tokenKey: KeySpec = {
-      id: `${options.clientId}|t:${hashToken(token)}`,
-      level: 'token',
-      limits: options.tokenLimits,
-      marginMs: options.marginMs,
-      adaptive: options.adaptive,
-    };
-    keys = [ctx.clientKey, tokenKey];
-    ctx.tokenKeys.set(token, keys);
-  }
-  return keys;
-}
 
 /**
  * The guard's adapters, one per adapter they stand in front of: the request interceptor only swaps
@@ -146,7 +124,8 @@ class GuardedCall implements WaitOptions, SendListener {
   readonly deadlineAt: number;
   readonly maxPauseMs: number;
   readonly maxQueue: number;
-  private readonly keys: readonly KeySpec[];
+  /** The keys of the attempt; a replay takes them again (its route may have joined a learned bucket). */
+  private keys: readonly KeySpec[];
   private readonly perRequest: RateGuardRequestOptions;
   private readonly startedAt: number;
   private attempts = 0;
@@ -164,7 +143,7 @@ class GuardedCall implements WaitOptions, SendListener {
   ) {
     const { options, store } = ctx;
     this.perRequest = config.rateGuard ?? {};
-    this.keys = keysFor(ctx, config);
+    this.keys = keysFor(ctx, this.config);
     this.startedAt = store.clock.now();
     const deadlineMs = this.perRequest.deadlineMs ?? options.deadlineMs;
     this.deadlineAt = deadlineMs === undefined ? Infinity : this.startedAt + deadlineMs;
@@ -232,7 +211,7 @@ class GuardedCall implements WaitOptions, SendListener {
       (throttleStatuses.has(answer.status) || (detectThrottle !== undefined && (verdict = detectThrottle(answer, ctx.store.clock)) !== undefined));
     let observed: Promise<void> | undefined;
     try {
-      observed = answer && observeQuota(ctx, keys, answer, sentAt);
+      observed = answer && observeQuota(ctx, this.config, keys, answer, sentAt);
     } catch (failure) {
       void ctx.scheduler.release(keys, 'failed', lease);
       throw failure;
@@ -307,6 +286,7 @@ class GuardedCall implements WaitOptions, SendListener {
     if (isStreamBody(answer?.data)) discardBody(answer?.data); // the 429's body: nobody will read it
     counters.replays++;
     this.replay = true;
+    this.keys = keysFor(ctx, this.config);
     emit(options.hooks.onRetry, {
       key: pause.key.id,
       level: pause.key.level,

@@ -4,6 +4,7 @@ export { rateGuard, defaultStore } from './rate-guard.js';
 export type { RateGuard, RateGuardStats, KeyStats, GuardableAxios } from './rate-guard.js';
 export { DEFAULTS } from './options.js';
 export type { RateGuardOptions, RateGuardRequestOptions } from './options.js';
+export type { RouteSpec } from './routes.js';
 export type { Priority, PriorityName } from './priority.js';
 export {
   RateLimitError,

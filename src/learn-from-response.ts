@@ -1,6 +1,7 @@
 import type { AxiosResponse, InternalAxiosRequestConfig } from 'axios';
 import { emit, type PauseEvent } from './events.js';
 import type { GuardContext } from './guarded-adapter.js';
+import { bucketOf, tokenKeyOf } from './request-keys.js';
 import { parseThrottle, type ThrottleSignal } from './parse-429.js';
 import { readRateLimitHeaders } from './rate-limit-headers.js';
 import { isPromise } from './scheduler.js';
@@ -19,11 +20,18 @@ export function urlForEvents(config: InternalAxiosRequestConfig): string {
  * Reads the quota a response advertises (any status) and hands it to the store. Returns a promise only
  * when the store is asynchronous; most responses carry no rate-limit header and cost one scan of names.
  */
-export function observeQuota(ctx: GuardContext, keys: readonly KeySpec[], response: AxiosResponse, sentAt: number): Promise<void> | undefined {
+export function observeQuota(
+  ctx: GuardContext,
+  config: InternalAxiosRequestConfig,
+  keys: readonly KeySpec[],
+  response: AxiosResponse,
+  sentAt: number,
+): Promise<void> | undefined {
   const { options, store } = ctx;
   const reading = readRateLimitHeaders(response.headers, store.clock);
   if (!reading) return undefined;
-  const target = (options.unnamedLimitLevel === 'token' && keys[1]) || keys[0];
+  // An endpoint bucket's headers are the bucket's quota, not the app's (GitHub's search beside core).
+  const target = bucketOf(ctx, config, keys, reading) ?? ((options.unnamedLimitLevel === 'token' && tokenKeyOf(keys)) || keys[0]);
   if (reading.rejected.length > 0) {
     emit(options.hooks.onDebug, { message: 'ignored unusable rate-limit headers', key: target.id, values: reading.rejected });
   }
@@ -91,8 +99,12 @@ export async function onThrottled(
   const { options, store, scheduler } = ctx;
   const clock = store.clock;
   const { rejected, ...signal } = readThrottle(response, clock.wallNow(), verdict);
-  const level = signal.level ?? options.unnamedLimitLevel;
-  const target = (level === 'token' && keys[1]) || keys[0];
+  // A throttle of an endpoint bucket pauses the bucket, unless the server says the limit was the app's
+  // (Discord's `X-RateLimit-Scope: global`, `X-RateLimit-Global: true`) or names the level (Clover).
+  const global = signal.scope === 'global';
+  const bucket = global ? undefined : bucketOf(ctx, config, keys, readRateLimitHeaders(response.headers, clock));
+  const level = global ? 'client' : signal.level ?? (bucket ? 'bucket' : options.unnamedLimitLevel);
+  const target = (level === 'bucket' && bucket) || (level === 'token' && tokenKeyOf(keys)) || keys[0];
   if (rejected.length > 0) {
     emit(options.hooks.onDebug, { message: 'ignored unusable rate-limit values', key: target.id, values: rejected });
   }

@@ -3,6 +3,7 @@ import type { BackoffOptions, JitterOptions } from './backoff.js';
 import type { RateGuardHooks } from './events.js';
 import type { LimitLevel } from './parse-429.js';
 import { isPriority, priorityClass, type Priority } from './priority.js';
+import { resolveRoutes, type ResolvedRoute, type RouteSpec } from './routes.js';
 import type { LimitSpec, RateLimitStore } from './store.js';
 import { DEFAULT_THROTTLE_RULES, THROTTLE_RULE_NAMES, throttleDetector, type IsThrottle, type ThrottleDetector, type ThrottleRuleName } from './throttle-rules.js';
 
@@ -36,6 +37,13 @@ export interface RateGuardOptions extends RateGuardHooks {
   deadlineMs?: number;
   /** Most requests waiting on one key; more fail at once with QueueFullError. @default 10_000 */
   maxQueue?: number;
+  /**
+   * Endpoint buckets: requests matching a route also count against a bucket of their own, with its own
+   * limits, beside the app and token keys (the first route that matches wins; see routes.ts). Buckets the
+   * server names (GitHub's `x-ratelimit-resource`, Discord's `X-RateLimit-Bucket`) are learned without it.
+   * @default none
+   */
+  routes?: readonly RouteSpec[];
   /**
    * Priority of this guard's requests when they wait on a key: `'high'`, `'normal'`, `'low'` or an integer
    * from -5 to 5 (high = 1, low = -1; numbers are rounded and kept in range). Higher goes first; while
@@ -109,6 +117,7 @@ export interface ResolvedOptions {
   onLongRetryAfter: 'fail' | 'wait';
   deadlineMs: number | undefined;
   maxQueue: number;
+  routes: readonly ResolvedRoute[] | undefined;
   /** The `priority` option as a class (priority.ts). */
   priority: number;
   retryNonIdempotent: boolean;
@@ -204,6 +213,7 @@ export function normalizeOptions(options: RateGuardOptions = {}): ResolvedOption
     deadlineMs: options.deadlineMs,
     maxQueue: options.maxQueue ?? DEFAULTS.maxQueue,
     priority: priorityClass(options.priority),
+    routes: resolveRoutes(options.routes, checkLimits),
     retryNonIdempotent: options.retryNonIdempotent ?? DEFAULTS.retryNonIdempotent,
     throttleStatuses: new Set(options.throttleStatuses ?? DEFAULTS.throttleStatuses),
     detectThrottle: throttleDetector(rules, options.isThrottle),

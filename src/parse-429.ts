@@ -7,7 +7,8 @@ import { epochOrDeltaSecondsToMs, MAX_SERVER_WAIT_MS, timestampToMs } from './ti
 export { MAX_SERVER_WAIT_MS } from './time-values.js';
 
 /** Which of the two keys a limit belongs to. */
-export type LimitLevel = 'client' | 'token';
+/** Which key a limit is on: the app (`client`), one access token, or an endpoint bucket (`routes`, learned buckets). */
+export type LimitLevel = 'client' | 'token' | 'bucket';
 /** Requests per window, or requests in flight. */
 export type LimitKind = 'rate' | 'concurrency';
 

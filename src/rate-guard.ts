@@ -102,6 +102,8 @@ export function rateGuard(instance: GuardableAxios, options: RateGuardOptions = 
     clientKey,
     clientOnly: [clientKey],
     tokenKeys: new Map(),
+    learnedRoutes: new Map(),
+    bucketKeys: new Map(),
     counters,
   };
   const adapters = new GuardAdapters(context);
