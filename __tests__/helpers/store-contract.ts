@@ -151,5 +151,35 @@ export function describeStoreContract(name: string, make: () => Promise<StoreUnd
       expect(snapshot.effective).toMatchObject({ requests: 16, perMs: 1000 });
       expect(snapshot.throttled).toBe(2);
     });
+
+    it('takes an endpoint bucket as a key after [app, token]: it refuses and pauses alone, and a token limit named for the app still reaches the token at position 1', async () => {
+      const { store } = subject;
+      const app = key({});
+      const token: KeySpec = { ...key({}, 'token'), id: `${app.id}|t:abc` };
+      const bucket: KeySpec = { id: `${app.id}|b:search`, level: 'bucket', limits: { requests: 1, perMs: 1000 }, marginMs: 0 };
+      const first = await store.acquire([app, token, bucket]);
+      expect(first.ok).toBe(true);
+      // The bucket's rate refuses the next search, not the core requests of the same token.
+      expect(await store.acquire([app, token, bucket])).toMatchObject({ ok: false, key: bucket.id, reason: 'rate' });
+      expect(await store.acquire([app, bucket])).toMatchObject({ ok: false, key: bucket.id, reason: 'rate' });
+      const core = await store.acquire([app, token]);
+      expect(core.ok).toBe(true);
+      // A bucket throttled: the bucket pauses, the app and token do not.
+      await store.throttle(bucket, { sentAt: 0, delayMs: 5000, backoff: BACKOFF, jitter: NO_JITTER, random: 0 });
+      await subject.advance(1001);
+      expect(await store.acquire([app, token, bucket])).toMatchObject({ ok: false, key: bucket.id, reason: 'paused' });
+      // A limit named for one token is kept on the app and taken by the token at position 1, not by the bucket.
+      await store.throttle(token, { sentAt: 1001, delayMs: 1, named: { concurrent: 9 }, tokensOf: app, backoff: BACKOFF, jitter: NO_JITTER, random: 0 });
+      const other: KeySpec = { ...token, id: `${app.id}|t:def` };
+      await subject.advance(10);
+      const withBucket = await store.acquire([app, other, { ...bucket, id: `${other.id}|b:~x` }]);
+      expect(withBucket.ok).toBe(true);
+      const snapshots = await store.snapshot(app.id);
+      expect(snapshots.find((s) => s.key === other.id)?.learned).toMatchObject({ concurrent: 9 });
+      expect(snapshots.find((s) => s.key === `${other.id}|b:~x`)).toMatchObject({ level: 'bucket', learned: {} });
+      expect(snapshots.find((s) => s.key === bucket.id)).toMatchObject({ level: 'bucket', throttled: 1 });
+      if (first.ok) await store.release([app, token, bucket], 'ok', first.lease);
+      if (core.ok) await store.release([app, token], 'ok', core.lease);
+    });
   });
 }

@@ -36,6 +36,8 @@ interface Scenario {
   unnamedOnly?: boolean;
   /** Other guards' specs of the same app key, picked at random beside `client` (the strictest must win). */
   otherClients?: Array<Omit<KeySpec, 'id'>>;
+  /** Endpoint buckets (routes): a third key after [app, token], or a second after [app] alone. */
+  bucket?: Omit<KeySpec, 'id'>;
 }
 
 const SCENARIOS: Scenario[] = [
@@ -69,6 +71,12 @@ const SCENARIOS: Scenario[] = [
       { level: 'client', limits: { requests: 30, perMs: 5000, concurrent: 5 }, marginMs: 10 },
       { level: 'client', limits: { concurrent: 2 }, marginMs: 10 },
     ],
+  },
+  {
+    name: 'endpoint buckets after the app and token keys (token limits named and shared, buckets paused apart)',
+    client: { level: 'client', limits: { requests: 6, perMs: 1000, concurrent: 4 }, marginMs: 10 },
+    token: { level: 'token', limits: {}, marginMs: 0, adaptive: true },
+    bucket: { level: 'bucket', limits: { requests: 2, perMs: 500, concurrent: 2 }, marginMs: 5, adaptive: false },
   },
 ];
 
@@ -113,6 +121,16 @@ async function runScenario(scenario: Scenario, seed: number, steps: number): Pro
   // Most requests come from the first guard; the others come and go.
   const someClient = () => (random() < 0.6 ? client : pick(clients));
   const tokens: KeySpec[] = [1, 2].map((i) => ({ id: `${app}|t:${i}`, ...scenario.token }));
+  // A bucket of the app, and a learned one per token (as request-keys.ts names them).
+  const buckets: KeySpec[] = scenario.bucket
+    ? [{ id: `${app}|b:search`, ...scenario.bucket }, ...tokens.map((t) => ({ id: `${t.id}|b:~abc`, ...scenario.bucket!, limits: {} }))]
+    : [];
+  const keysOfRequest = (): KeySpec[] => {
+    const base = random() < 0.2 ? [someClient()] : [someClient(), pick(tokens)];
+    if (buckets.length === 0 || random() < 0.4) return base;
+    const bucket = base.length === 1 ? buckets[0] : random() < 0.5 ? buckets[0] : buckets[1 + tokens.indexOf(base[1])];
+    return [...base, bucket];
+  };
   const inFlight: Array<{ keys: KeySpec[]; memory: Lease; redis: Lease; grantedAt: number }> = [];
   const log: string[] = [];
 
@@ -122,7 +140,7 @@ async function runScenario(scenario: Scenario, seed: number, steps: number): Pro
     for (let step = 0; step < steps; step++) {
       const roll = random();
       if (roll < 0.4) {
-        const keys = random() < 0.2 ? [someClient()] : [someClient(), pick(tokens)];
+        const keys = keysOfRequest();
         const [m, r] = await both((s) => s.acquire(keys));
         log.push(`${clock.now()} acquire ${keys.map((k) => k.id).join('+')} -> ${JSON.stringify(m)}${r.ok === m.ok ? '' : ` but Redis ${JSON.stringify(r)}`}`);
         expect(r.ok).toBe(m.ok);
@@ -143,7 +161,7 @@ async function runScenario(scenario: Scenario, seed: number, steps: number): Pro
         await memory.release(held.keys, outcome, held.memory, writtenAfterMs);
         await shared.release(held.keys, outcome, held.redis, writtenAfterMs);
       } else if (roll < 0.65 + (scenario.unnamedOnly ? 0.03 : 0.1)) {
-        const key = pick([someClient(), ...tokens]);
+        const key = pick([someClient(), ...tokens, ...buckets]);
         const report: ThrottleReport = {
           // The learner's runs: mostly throttles of requests sent just now, which teach it (not stale).
           sentAt:
@@ -172,7 +190,7 @@ async function runScenario(scenario: Scenario, seed: number, steps: number): Pro
         expectClose(r.pausedMs, m.pausedMs, 'pausedMs');
         expectSameLearned(r.learned, m.learned, 'throttle learned');
       } else if (roll < 0.82 && !scenario.unnamedOnly) {
-        const key = pick([someClient(), ...tokens]);
+        const key = pick([someClient(), ...tokens, ...buckets]);
         const observation = {
           sentAt: clock.now(),
           policy: random() < 0.3 ? { requests: 2 + Math.floor(random() * 8), perMs: pick([500, 1000, 2000]) } : undefined,
