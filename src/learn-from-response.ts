@@ -5,7 +5,7 @@ import { bucketOf, tokenKeyOf } from './request-keys.js';
 import { parseThrottle, type ThrottleSignal } from './parse-429.js';
 import { readRateLimitHeaders } from './rate-limit-headers.js';
 import { isPromise } from './scheduler.js';
-import type { KeySpec, ObserveOutcome } from './store.js';
+import type { KeySpec, ObserveOutcome, QuotaObservation } from './store.js';
 import type { ThrottleVerdict } from './throttle-rules.js';
 
 /** Request URL without its query string (which may carry secrets), for events. */
@@ -31,13 +31,17 @@ export function observeQuota(
   const reading = readRateLimitHeaders(response.headers, store.clock);
   if (!reading) return undefined;
   // An endpoint bucket's headers are the bucket's quota, not the app's (GitHub's search beside core).
-  const target = bucketOf(ctx, config, keys, reading) ?? ((options.unnamedLimitLevel === 'token' && tokenKeyOf(keys)) || keys[0]);
+  const bucket = bucketOf(ctx, config, keys, reading);
+  const target = bucket ?? ((options.unnamedLimitLevel === 'token' && tokenKeyOf(keys)) || keys[0]);
   if (reading.rejected.length > 0) {
     emit(options.hooks.onDebug, { message: 'ignored unusable rate-limit headers', key: target.id, values: reading.rejected });
   }
   const policy = reading.policy ? { requests: reading.policy.requests, perMs: reading.policy.windowMs } : undefined;
   if (!policy && reading.remaining === undefined) return undefined;
-  const pending = store.observe(target, { sentAt, policy, limit: reading.limit, remaining: reading.remaining, resetMs: reading.resetMs });
+  const observation: QuotaObservation = { sentAt, policy, limit: reading.limit, remaining: reading.remaining, resetMs: reading.resetMs };
+  // A bucket the response just put its route in holds no slot of this request.
+  if (bucket && !keys.includes(bucket)) observation.counted = false;
+  const pending = store.observe(target, observation);
   const report = (outcome: ObserveOutcome) => {
     if (outcome.learned) {
       emit(options.hooks.onLimitLearned, {

@@ -381,7 +381,7 @@ export class MemoryStore implements RateLimitStore {
     const { remaining, resetMs } = observation;
     if (remaining !== undefined && resetMs !== undefined) {
       // Requests sent after this one may not be in the server's count yet: take them off what is left.
-      const sentSince = Math.max(0, record.inFlight - 1);
+      const sentSince = Math.max(0, record.inFlight - (observation.counted === false ? 0 : 1));
       const left = Math.max(0, remaining - sentSince);
       const quota = policy?.requests ?? observation.limit;
       const low = quota === undefined ? LOW_REMAINING_DEFAULT : Math.max(1, Math.ceil(quota * LOW_REMAINING_FRACTION));

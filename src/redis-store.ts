@@ -256,6 +256,7 @@ export class RedisStore implements RateLimitStore {
       encodeNumber(observation.resetMs),
       String(this.options.idleTtlMs),
       String(this.options.leaseTtlMs),
+      observation.counted === false ? '0' : '1',
     ];
     return this.call(OBSERVE, this.layout.group(spec.id), args).then(
       (fields): ObserveOutcome => {

@@ -120,6 +120,12 @@ export interface QuotaObservation {
   remaining?: number;
   /** Ms until the reset. */
   resetMs?: number;
+  /**
+   * False when the request that carried them holds no slot on this key: it joined the key (an endpoint
+   * bucket the response named) with its answer. Then every request in flight on the key was sent after it.
+   * @default true
+   */
+  counted?: boolean;
 }
 
 export interface ObserveOutcome {

@@ -198,6 +198,8 @@ async function runScenario(scenario: Scenario, seed: number, steps: number): Pro
           // 9 of a limit of 10: the first request of the server's window (its reset bounds the next holds).
           remaining: random() < 0.7 ? (random() < 0.3 ? 9 : Math.floor(random() * 6)) : undefined,
           resetMs: Math.round(100 + random() * 900),
+          // A bucket the answer just put its route in: the observed request holds no slot on it.
+          counted: key.level === 'bucket' && random() < 0.5 ? false : undefined,
         };
         const [m, r] = await both((s) => s.observe(key, observation));
         log.push(`${clock.now()} observe ${key.id} ${JSON.stringify(observation)} -> ${JSON.stringify(m)}`);

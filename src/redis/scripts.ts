@@ -240,7 +240,7 @@ return { fmt(now), strikes, flag, fmt(v.pu - now), learned, fmt(v.lr or -1), fmt
 /**
  * MemoryStore.observe: an advertised policy becomes the learned rate; remaining/reset become a budget.
  * KEYS: one group. ARGV: shift, the key spec, policy requests, policy perMs, limit, remaining, reset ms,
- * idle ttl, lease ttl ('' = absent).
+ * idle ttl, lease ttl ('' = absent), counted ('0': the observed request holds no lease on the key).
  * Reply: {now, learned changed (0/1), learned requests, perMs, concurrent, held ms, spacing ms} (-1 = absent).
  */
 export const OBSERVE = new Script(
@@ -252,6 +252,8 @@ local a = 1 + SPEC_ARGS
 local policy_requests, policy_per = num(ARGV[a + 1]), num(ARGV[a + 2])
 local limit, remaining, reset = num(ARGV[a + 3]), num(ARGV[a + 4]), num(ARGV[a + 5])
 local idle_ttl, lease_ttl = tonumber(ARGV[a + 6]), tonumber(ARGV[a + 7])
+local own_lease = 1
+if ARGV[a + 8] == '0' then own_lease = 0 end
 
 local nm = names_at(0)
 local rec = load(nm.h)
@@ -267,7 +269,7 @@ end
 local held, spacing = -1, -1
 if remaining ~= nil and reset ~= nil then
   -- Requests sent after this one may not be in the server's count yet: take them off what is left.
-  local sent_since = math.max(0, live_leases(nm, now) - 1)
+  local sent_since = math.max(0, live_leases(nm, now) - own_lease)
   local left = math.max(0, remaining - sent_since)
   local quota = policy_requests or limit
   local low = 5
