@@ -158,7 +158,7 @@ function userRule(isThrottle: IsThrottle, response: AxiosResponse): ThrottleVerd
     verdict.delayMs = Math.ceil(delayMs);
     verdict.delaySource = 'rule';
   }
-  if (level === 'client' || level === 'token') verdict.level = level;
+  if (level === 'client' || level === 'token' || level === 'bucket') verdict.level = level;
   return verdict;
 }
 
