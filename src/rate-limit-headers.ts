@@ -56,7 +56,7 @@ export interface QuotaReading {
   remaining?: number;
   /** Ms until the quota resets. */
   resetMs?: number;
-  /** GitHub's `x-ratelimit-resource` (core, search…), for events. */
+  /** GitHub's `x-ratelimit-resource` (core, search…): for events, and any but core is an endpoint bucket. */
   resource?: string;
   /** Other quotas the server reported (tokens, daily), for events and logs. */
   quotas?: ReportedQuota[];
@@ -66,7 +66,7 @@ export interface QuotaReading {
   nearLimit?: boolean;
   /** Atlassian's `RateLimit-Reason`: which limit it is (`jira-burst-based`, `jira-quota-tenant-based`…). */
   reason?: string;
-  /** Discord's `X-RateLimit-Bucket` (per-route buckets are not kept apart yet) and `X-RateLimit-Scope`. */
+  /** Discord's `X-RateLimit-Bucket` (the route's endpoint bucket, see routes.ts) and `X-RateLimit-Scope`. */
   bucket?: string;
   scope?: string;
   dialect: 'ietf' | 'ietf-draft7' | 'ietf-draft6' | 'x-ratelimit' | 'x-rate-limit' | 'openai' | 'anthropic' | 'shopify' | 'hubspot';
