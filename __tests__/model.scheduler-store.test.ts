@@ -1,5 +1,5 @@
 /**
- * Model-based: random runs of requests (on three tokens, some with a deadline, some cancelled), answers
+ * Model-based: random runs of requests (on three tokens, of random priorities, some with a deadline, some cancelled), answers
  * (200 after a random latency, 429 with or without Retry-After, network errors) and clock steps drive a
  * guard, its scheduler and a MemoryStore on fake time. The reference model is what a server would count,
  * kept from the adapter's own log: after every run,
@@ -19,6 +19,8 @@ import { rng } from './helpers/rng';
 const LIMITS = { client: { requests: 6, perMs: 1000, concurrent: 4 }, token: { requests: 3, perMs: 1000, concurrent: 2 } };
 const MARGIN_MS = 5;
 const TOKENS = ['t0', 't1', 't2'];
+/** Priorities of the calls, at random: the invariants hold whatever order the queues pick. */
+const PRIORITIES = ['high', 'normal', 'low', 'normal', 3, -2] as const;
 
 interface Sent {
   id: number;
@@ -130,7 +132,7 @@ async function runModel(seed: number, steps: number): Promise<void> {
           .get(`/r/${id}`, {
             headers: { Authorization: `Bearer ${call.token}`, 'x-call': String(id) },
             signal: controller.signal,
-            rateGuard: { deadlineMs },
+            rateGuard: { deadlineMs, priority: PRIORITIES[Math.floor(random() * PRIORITIES.length)] },
           })
           .then(
             () => void (call.outcome = 'response'),
