@@ -98,6 +98,8 @@ async function runModel(seed: number, steps: number): Promise<void> {
         }
       }, latency);
       signal?.addEventListener?.('abort', () => {
+        // The listener of an attempt answered long ago (a 429 that was replayed) must not move its answer.
+        if (sent.answeredAt !== undefined) return;
         clock.clearTimer(timer);
         sent.answeredAt = clock.now();
         reject(new axios.CanceledError(undefined, undefined, config));
