@@ -13,10 +13,10 @@
  *    at full use without a throttle, multiply by PROBE_STEP.
  * 3. The probe's throttle (an overshoot) tells the kind and the rate. In the second before it, a bucket
  *    accepted its rate plus what its burst held at the start of that second, at most the burst (flash − 1):
- *    accepted − (flash − 1) is at most its rate. A window
- *    accepted its quota, about the flash again, which leaves that bucket rate near 0: at most half the flash
- *    means a window of max(flash, accepted) per second, sent as one (all of it at once, which a window allows
- *    and pacing would waste). Otherwise a bucket of max(flash, accepted − (flash − 1)). The probe stops.
+ *    accepted − (flash − 1) is at most its rate. A window accepted its quota, about the flash again, which
+ *    leaves that bucket rate near 0: at most half the flash means a window of max(flash, accepted) per
+ *    second, sent as one (all of it at once, which a window allows and pacing would waste). Otherwise a
+ *    bucket of max(flash, accepted − (flash − 1)). The probe stops.
  * 4. Settled, the rate that held is kept (`heldRate`). Every `periodMs` at full use without a throttle it
  *    grows by SETTLED_STEP, in case the server's limit went up. A throttle after such a step goes back to
  *    the rate that held and doubles `periodMs` (up to MAX_SETTLED_PERIOD_MS): against a fixed limit a probe
