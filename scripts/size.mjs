@@ -5,7 +5,7 @@ import { BROWSERS, browserBundle } from './package/browser-bundle.mjs';
 
 const FEATURES = {
   'axios wiring, options, errors, events': ['index', 'rate-guard', 'guarded-adapter', 'options', 'errors', 'events', 'cancel', 'stream-release'],
-  'scheduler (queues, one timer per key)': ['scheduler', 'priority-queue', 'process-registry'],
+  'scheduler (queues, one timer per key, priorities)': ['scheduler', 'priority-queue', 'priority', 'process-registry'],
   'memory store, sliding window, limits': ['memory-store', 'sliding-window', 'limits', 'store', 'clock', 'hash'],
   '429 parsing and backoff': ['parse-429', 'backoff'],
   'learning (rate-limit headers, rate learner, AIMD)': ['rate-limit-headers', 'learn-from-response', 'rate-learner', 'adaptive', 'time-values'],
@@ -18,6 +18,7 @@ const FEATURES = {
     'dialects/x-rate-limit',
   ],
   'throttles that are not a 429 (GitHub, GraphQL, Salesforce)': ['throttle-rules'],
+  'endpoint buckets (routes, learned buckets)': ['routes', 'request-keys'],
   'send evidence (Node http write time)': ['send-evidence'],
 };
 
