@@ -133,7 +133,7 @@ describe('X and Zendesk: x-rate-limit-*', () => {
 });
 
 describe('Discord: X-RateLimit-Reset-After', () => {
-  it('remaining 0 holds the key for Reset-After (not the whole-second Reset)', async () => {
+  it("remaining 0 holds the route's bucket for Reset-After (not the whole-second Reset); another route goes", async () => {
     server = await startScriptedServer((a, i) => ({
       headers: {
         ...F.DISCORD,
@@ -142,10 +142,16 @@ describe('Discord: X-RateLimit-Reset-After', () => {
         'X-RateLimit-Reset': String(Math.ceil(a.wall / 1000) + 5),
       },
     }));
-    const { first, later } = await holdAfterFirst('discord-e2e');
+    // X-RateLimit-Bucket puts /first's route in its bucket (issue 12): the hold is that bucket's.
+    const { api } = guardedClient(server.url, { clientId: 'discord-e2e' });
+    await api.get('/first');
+    await Promise.all([api.get('/first'), api.get('/first'), api.get('/other')]);
+    const [first, ...later] = server.of('/first');
+    expect(later).toHaveLength(2);
     for (const a of later) {
       expect(a.at - first.at).toBeGreaterThanOrEqual(700 - TOLERANCE_MS);
       expect(a.at - first.at).toBeLessThan(4000);
     }
+    expect(server.of('/other')[0].at - first.at).toBeLessThan(500);
   });
 });
