@@ -44,6 +44,8 @@ describe('priorities against a saturated key', () => {
     expect(refused).toBe(0);
     const arrivals = server.arrivals;
     expect(arrivals.filter((a) => a.path.startsWith('/batch/'))).toHaveLength(200);
+    const waits = asked.map((at, i) => Math.round((server!.of(`/click/${i}`)[0]?.at ?? NaN) - at));
+    console.log(`interactive waits (ms, slot ${SLOT_MS} ms): ${waits.join(', ')}`);
     for (let i = 0; i < 5; i++) {
       const click = server.of(`/click/${i}`);
       expect(click).toHaveLength(1);
