@@ -41,6 +41,7 @@ export function observeQuota(
   const observation: QuotaObservation = { sentAt, policy, limit: reading.limit, remaining: reading.remaining, resetMs: reading.resetMs };
   // A bucket the response just put its route in holds no slot of this request.
   if (bucket && !keys.includes(bucket)) observation.counted = false;
+  if (reading.binding !== undefined) observation.otherQuota = true;
   const pending = store.observe(target, observation);
   const report = (outcome: ObserveOutcome) => {
     if (outcome.learned) {

@@ -386,9 +386,11 @@ export class MemoryStore implements RateLimitStore {
       const quota = policy?.requests ?? observation.limit;
       const low = quota === undefined ? LOW_REMAINING_DEFAULT : Math.max(1, Math.ceil(quota * LOW_REMAINING_FRACTION));
       const spacingMs = left > 0 && left <= low ? resetMs / left : 0;
-      if (quota !== undefined && remaining === quota - 1) record.windowEndsBy = now + resetMs;
-      // Spent: held until the reset, or until the window that our first request opened ends, if sooner.
-      const endsBy = record.windowEndsBy;
+      const otherQuota = observation.otherQuota === true;
+      if (!otherQuota && quota !== undefined && remaining === quota - 1) record.windowEndsBy = now + resetMs;
+      // Spent: held until the reset, or until the window that our first request opened ends, if sooner (a
+      // quota of another kind, tokens, ends at its own reset).
+      const endsBy = otherQuota ? undefined : record.windowEndsBy;
       const heldMs = left === 0 && endsBy !== undefined && endsBy > now && endsBy - now < resetMs ? endsBy - now : resetMs;
       record.budget = { remaining: left, until: now + (left === 0 ? heldMs : resetMs), spacingMs, nextAt: now };
       if (left === 0) outcome.heldMs = heldMs;

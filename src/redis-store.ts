@@ -257,6 +257,7 @@ export class RedisStore implements RateLimitStore {
       String(this.options.idleTtlMs),
       String(this.options.leaseTtlMs),
       observation.counted === false ? '0' : '1',
+      observation.otherQuota === true ? '1' : '0',
     ];
     return this.call(OBSERVE, this.layout.group(spec.id), args).then(
       (fields): ObserveOutcome => {

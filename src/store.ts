@@ -126,6 +126,12 @@ export interface QuotaObservation {
    * @default true
    */
   counted?: boolean;
+  /**
+   * True when `remaining` and `resetMs` are those of a quota other than the request quota (OpenAI's or
+   * Anthropic's tokens, spent): the request window our first request opened says nothing of its reset.
+   * @default false
+   */
+  otherQuota?: boolean;
 }
 
 export interface ObserveOutcome {

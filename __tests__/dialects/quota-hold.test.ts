@@ -33,6 +33,28 @@ describe('a spent quota that is not the request quota', () => {
     expect(s.pauses).toMatchObject([{ source: 'quota', pauseMs: 62_500, quota: 'tokens' }]);
   });
 
+  it('OpenAI: a token quota spent inside a request window our first request opened holds until the token reset, not that window’s end', async () => {
+    const clock = new FakeClock(F.NOW);
+    const pauses: PauseEvent[] = [];
+    const s = mockApi({ onPause: (e) => pauses.push(e) }, { clock, store: new MemoryStore({ clock }) });
+    s.mock.reset();
+    const answers = [F.OPENAI, { ...F.OPENAI_TOKENS_SPENT, 'x-ratelimit-remaining-requests': '58' }];
+    let n = 0;
+    s.mock.onAny().reply(() => {
+      s.sent.push({ t: clock.now(), url: '' });
+      return [200, 'ok', answers[n++] ?? {}];
+    });
+    await s.api.get('/v1/models'); // opens the request window: 59 of 60 left, reset 1 s
+    await s.api.get('/v1/models'); // the token quota is spent: reset 62.5 s
+    const third = track(s.api.get('/v1/models'));
+    await s.clock.advance(62_499);
+    expect(s.sent).toHaveLength(2); // not released when the request window (1 s) ends
+    await s.clock.advance(1);
+    await third.promise;
+    expect(s.sent.map((e) => e.t)).toEqual([0, 0, 62_500]);
+    expect(pauses).toMatchObject([{ source: 'quota', pauseMs: 62_500, quota: 'tokens' }]);
+  });
+
   it('Anthropic: the spent input-token quota holds the key until its RFC 3339 reset', async () => {
     const s = setup(F.ANTHROPIC);
     await s.api.post('/v1/messages', {});

@@ -200,6 +200,8 @@ async function runScenario(scenario: Scenario, seed: number, steps: number): Pro
           resetMs: Math.round(100 + random() * 900),
           // A bucket the answer just put its route in: the observed request holds no slot on it.
           counted: key.level === 'bucket' && random() < 0.5 ? false : undefined,
+          // A spent quota of another kind (tokens): its reset holds, not the request window's end.
+          otherQuota: random() < 0.2 ? true : undefined,
         };
         const [m, r] = await both((s) => s.observe(key, observation));
         log.push(`${clock.now()} observe ${key.id} ${JSON.stringify(observation)} -> ${JSON.stringify(m)}`);

@@ -60,6 +60,17 @@ function granted(result: AcquireResult): Lease {
 }
 
 describe('RedisStore', () => {
+  it('holds a spent quota of another kind (tokens) until its own reset, even inside a request window our first request opened', async () => {
+    const s = store(ioredis.client);
+    const app = key('quota-kinds', {});
+    await s.observe(app, { sentAt: s.clock.now(), limit: 10, remaining: 9, resetMs: 1000 }); // our request opened the window
+    const tokens = await s.observe(app, { sentAt: s.clock.now(), remaining: 0, resetMs: 60_000, otherQuota: true });
+    expect(tokens.heldMs).toBeGreaterThan(59_000);
+    const requests = await s.observe(app, { sentAt: s.clock.now(), limit: 10, remaining: 0, resetMs: 5000 });
+    expect(requests.heldMs).toBeLessThanOrEqual(1000); // the request quota's own window ends first
+    await s.resume('quota-kinds');
+  });
+
   it('takes one round trip per acquire, release, throttle and observe once its scripts are known', async () => {
     const counted = countingClient(ioredis.client);
     const s = store(counted.client);

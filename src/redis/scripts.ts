@@ -240,7 +240,8 @@ return { fmt(now), strikes, flag, fmt(v.pu - now), learned, fmt(v.lr or -1), fmt
 /**
  * MemoryStore.observe: an advertised policy becomes the learned rate; remaining/reset become a budget.
  * KEYS: one group. ARGV: shift, the key spec, policy requests, policy perMs, limit, remaining, reset ms,
- * idle ttl, lease ttl ('' = absent), counted ('0': the observed request holds no lease on the key).
+ * idle ttl, lease ttl ('' = absent), counted ('0': the observed request holds no lease on the key), other
+ * quota ('1': remaining/reset are a spent quota other than the requests').
  * Reply: {now, learned changed (0/1), learned requests, perMs, concurrent, held ms, spacing ms} (-1 = absent).
  */
 export const OBSERVE = new Script(
@@ -254,6 +255,7 @@ local limit, remaining, reset = num(ARGV[a + 3]), num(ARGV[a + 4]), num(ARGV[a +
 local idle_ttl, lease_ttl = tonumber(ARGV[a + 6]), tonumber(ARGV[a + 7])
 local own_lease = 1
 if ARGV[a + 8] == '0' then own_lease = 0 end
+local other_quota = ARGV[a + 9] == '1'
 
 local nm = names_at(0)
 local rec = load(nm.h)
@@ -276,10 +278,10 @@ if remaining ~= nil and reset ~= nil then
   if quota ~= nil then low = math.max(1, math.ceil(quota * 0.1)) end
   local every = 0
   if left > 0 and left <= low then every = reset / left end
-  if quota ~= nil and remaining == quota - 1 then v.wo = now + reset end
+  if not other_quota and quota ~= nil and remaining == quota - 1 then v.wo = now + reset end
   -- spent: held until the reset, or until the window that our first request opened ends, if sooner
   local hold = reset
-  if left == 0 and v.wo ~= nil and v.wo > now and v.wo - now < reset then hold = v.wo - now end
+  if left == 0 and not other_quota and v.wo ~= nil and v.wo > now and v.wo - now < reset then hold = v.wo - now end
   v.br = left; v.bs = every; v.bn = now
   if left == 0 then v.bu = now + hold else v.bu = now + reset end
   if left == 0 then held = hold elseif every > 0 then spacing = every end
