@@ -10,7 +10,7 @@
  */
 import axios from 'axios';
 import { guardedClient } from './helpers';
-import { startScriptedServer, type Answer, type Arrival, type ScriptedServer } from './fixtures/scripted-server';
+import { startScriptedServer, type Answer, type Arrival, type ScriptedServer, TOLERANCE_MS, sleep } from './fixtures/scripted-server';
 import { rateGuard } from '../../src/rate-guard';
 import { RedisStore } from '../../src/redis-store';
 import { connect, type TestClient } from '../redis/helpers/clients';
@@ -18,10 +18,7 @@ import { RedisServer } from '../redis/helpers/redis-server';
 
 jest.setTimeout(60_000);
 
-/** Timers may fire a millisecond early against performance.now(); wall-clock times are whole ms. */
-const TOLERANCE_MS = 3;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let server: ScriptedServer | undefined;
 afterEach(async () => {

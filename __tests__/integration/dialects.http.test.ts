@@ -4,13 +4,12 @@
  * holds the key, and a server enforcing the advertised limit never has to refuse.
  */
 import { guardedClient } from './helpers';
-import { startScriptedServer, type Answer, type ScriptedServer } from './fixtures/scripted-server';
+import { startScriptedServer, type Answer, type ScriptedServer, TOLERANCE_MS } from './fixtures/scripted-server';
 import * as F from '../fixtures/vendor-signals';
 
 jest.setTimeout(30_000);
 
 /** Timers may fire up to a millisecond early against performance.now(); wall-clock times are whole ms. */
-const TOLERANCE_MS = 3;
 
 let server: ScriptedServer | undefined;
 afterEach(async () => {

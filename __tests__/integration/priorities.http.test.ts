@@ -3,7 +3,7 @@
  * and a few interactive high-priority ones arrive while it drains. Judged from the server's arrivals.
  */
 import { guardedClient } from './helpers';
-import { startScriptedServer, type ScriptedServer } from './fixtures/scripted-server';
+import { startScriptedServer, type ScriptedServer, sleep } from './fixtures/scripted-server';
 
 jest.setTimeout(60_000);
 
@@ -15,7 +15,6 @@ afterEach(async () => {
   server = undefined;
 });
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('priorities against a saturated key', () => {
   it('interactive (high) requests are served within about one slot while 200 batch (low) ones wait', async () => {

@@ -8,13 +8,11 @@ import axios, { AxiosError } from 'axios';
 import type { RateLimitedEvent } from '../../src/events';
 import type { RateGuardOptions } from '../../src/options';
 import { guardedClient } from './helpers';
-import { startScriptedServer, type Answer, type Arrival, type ScriptedServer } from './fixtures/scripted-server';
+import { startScriptedServer, type Answer, type Arrival, type ScriptedServer, TOLERANCE_MS, sleep } from './fixtures/scripted-server';
 import * as F from '../fixtures/vendor-signals';
 
 jest.setTimeout(30_000);
 
-const TOLERANCE_MS = 3;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let server: ScriptedServer | undefined;
 afterEach(async () => {
