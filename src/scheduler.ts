@@ -156,10 +156,8 @@ export const isPromise = <T>(value: T | Promise<T>): value is Promise<T> =>
  */
 export class Scheduler {
   private readonly queues = new Map<string, KeyQueue>();
-  /** Requests waiting per key, for maxQueue and stats. */
-  private readonly waiting = new Map<string, number>();
-  /** Of those, per priority class (index class - MIN_PRIORITY); only for keys with waiters. */
-  private readonly waitingByClass = new Map<string, number[]>();
+  /** Requests waiting per key, in all and per priority class (index class - MIN_PRIORITY): for maxQueue and stats. */
+  private readonly waiting = new Map<string, { total: number; byClass: number[] }>();
   private readonly deadlines = new PriorityQueue<Waiter>((a, b) => a.options.deadlineAt < b.options.deadlineAt);
   /** Waiters in `deadlines` that are still queued (the heap also holds settled ones, dropped lazily). */
   private deadlinesLive = 0;
@@ -170,12 +168,12 @@ export class Scheduler {
 
   /** Requests waiting on `key`. */
   queued(key: string): number {
-    return this.waiting.get(key) ?? 0;
+    return this.waiting.get(key)?.total ?? 0;
   }
 
   /** Requests waiting on `key` per priority (`high`, `normal`, `low` or the class number); classes with none left out. */
   queuedByPriority(key: string): Record<string, number> {
-    const counts = this.waitingByClass.get(key);
+    const counts = this.waiting.get(key)?.byClass;
     const byPriority: Record<string, number> = {};
     if (!counts) return byPriority;
     for (let i = counts.length - 1; i >= 0; i--) if (counts[i] > 0) byPriority[priorityLabel(i + MIN_PRIORITY)] = counts[i];
@@ -184,16 +182,11 @@ export class Scheduler {
 
   private countWaiting(keys: readonly KeySpec[], cls: number, delta: 1 | -1): void {
     for (const key of keys) {
-      const count = this.queued(key.id) + delta;
-      let counts = this.waitingByClass.get(key.id);
-      if (count > 0) {
-        this.waiting.set(key.id, count);
-        if (!counts) this.waitingByClass.set(key.id, (counts = new Array<number>(MAX_PRIORITY - MIN_PRIORITY + 1).fill(0)));
-        counts[cls - MIN_PRIORITY] += delta;
-      } else {
-        this.waiting.delete(key.id);
-        this.waitingByClass.delete(key.id);
-      }
+      let counts = this.waiting.get(key.id);
+      if (!counts) this.waiting.set(key.id, (counts = { total: 0, byClass: new Array<number>(MAX_PRIORITY - MIN_PRIORITY + 1).fill(0) }));
+      counts.total += delta;
+      counts.byClass[cls - MIN_PRIORITY] += delta;
+      if (counts.total <= 0) this.waiting.delete(key.id);
     }
   }
 
