@@ -19,12 +19,14 @@ import { runOne } from './execute';
 import { idealTime } from './ideal';
 import { curveText, guardVerdict, learningDocument, learningProgressLine, learningSummaryTable, runLearningSection, type LearningResult } from './learning';
 import { runPacing, type PacingResult } from './pacing';
-import { latestDocument, overheadTable, scaleTables, targetLines, workloadSection, workloadTable, type WorkloadSection } from './report/markdown';
+import { latestDocument, targetLines, workloadSection, workloadTable, type WorkloadSection } from './report/markdown';
 import { machine, type Machine } from './report/machine';
 import { seconds } from './report/format';
 import { loadText, pacingDocument, pacingProgressLine, pacingRejectionLines, pacingRunsTable, pacingSummaryTable } from './report/pacing';
 import { renderChart, type ChartSeries } from './report/svg';
 import { checkPacingTargets, checkTargets, type TargetCheck } from './targets';
+import { checkOverheadScaleTargets } from './overhead-scale-targets';
+import { overheadTable, scaleTables } from './report/overhead-scale';
 import type { Contender, RunResult } from './types';
 import { warmUp } from './warm-up';
 import { pacingWorkloads, requestsPerToken, workloads } from './workloads';
@@ -196,9 +198,8 @@ async function main(): Promise<void> {
     ...checkTargets(
       sections.map((s) => s.workload),
       runs,
-      overhead,
-      scale,
     ),
+    ...checkOverheadScaleTargets(overhead, scale),
     ...paced.checks,
   ];
   const capMs = CAP_IDEAL_MULTIPLE * (sections[0]?.ideal.ms ?? 0);

@@ -1,9 +1,6 @@
 import { TARGETS } from './config';
-import type { OverheadResult } from './overhead';
 import type { PacingResult } from './pacing';
-import type { ScaleResult } from './scale';
 import type { RunResult, Workload } from './types';
-import { bytes } from './report/format';
 
 export interface TargetCheck {
   target: string;
@@ -17,8 +14,6 @@ const OURS = 'rate-guard';
 export function checkTargets(
   workloads: readonly Workload[],
   runs: readonly RunResult[],
-  overhead: OverheadResult,
-  scale: ScaleResult,
 ): TargetCheck[] {
   const ours = workloads.map((workload) => {
     const run = runs.find((r) => r.workload === workload.id && r.contender === OURS);
@@ -31,7 +26,6 @@ export function checkTargets(
   const ratio = (o: (typeof ours)[number]): string =>
     `${o.workload.id} ${o.m.timedOut ? '> ' : ''}${o.m.idealRatio.toFixed(3)}×${o.m.lost > 0 ? ' (lost requests)' : ''}`;
   const withinIdeal = (o: (typeof ours)[number], limit: number): boolean => !o.m.timedOut && o.m.lost === 0 && o.m.idealRatio <= limit;
-  const { queued, tokens } = scale;
 
   return [
     {
@@ -58,26 +52,6 @@ export function checkTargets(
       target: `completion within ${TARGETS.unknownIdealRatio}× ideal with unknown limits`,
       pass: unknown.every((o) => withinIdeal(o, TARGETS.unknownIdealRatio)),
       detail: list(unknown, ratio),
-    },
-    {
-      target: `overhead at most ${TARGETS.overheadRatio}× bare axios per request`,
-      pass: overhead.ratio <= TARGETS.overheadRatio,
-      detail: `${overhead.ratio.toFixed(3)}× (${overhead.guardedUs.toFixed(1)} µs vs ${overhead.bareUs.toFixed(1)} µs)`,
-    },
-    {
-      target: 'one timer per paused or waiting key, not per request',
-      pass: queued.timers.peakWaiting <= 1 && tokens.timers.peakWaiting <= 1,
-      detail:
-        `${queued.requests.toLocaleString('en')} requests waiting on 1 key: at most ${queued.timers.peakWaiting} live ` +
-        `(${queued.timers.setWaiting} setTimer calls in all); ${tokens.tokens.toLocaleString('en')} tokens, none waiting: ` +
-        `at most ${tokens.timers.peakWaiting} live; housekeeping sweep: ${Math.max(queued.timers.peakHousekeeping, tokens.timers.peakHousekeeping)}`,
-    },
-    {
-      target: 'memory of 100,000 idle tokens back near baseline after eviction',
-      pass: tokens.keysAfterEviction === 0 && tokens.afterEvictionBytes <= TARGETS.evictedHeapShare * tokens.heldBytes,
-      detail:
-        `${bytes(tokens.heldBytes)} held by ${tokens.keysHeld.toLocaleString('en')} keys, ${bytes(tokens.afterEvictionBytes)} ` +
-        `above baseline after eviction (limit ${TARGETS.evictedHeapShare * 100} % of held), ${tokens.keysAfterEviction} keys left`,
     },
   ];
 }
