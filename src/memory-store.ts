@@ -541,7 +541,7 @@ export class MemoryStore implements RateLimitStore {
     }
     if (kind !== 'concurrency' && record.configured.requests === undefined && (learned.requests === undefined || record.estimate)) {
       const accepted = Math.max(0, record.starts.count(now) - record.inFlight);
-      if (record.estimate) estimateAfterThrottle(record.estimate, accepted, record.pausedUntil);
+      if (record.estimate) estimateAfterThrottle(record.estimate, accepted, record.inFlight, now, record.pausedUntil);
       else if (accepted > 0) record.estimate = firstEstimate(accepted, record.pausedUntil);
       if (record.estimate) Object.assign(learned, estimateLimits(record.estimate));
     }

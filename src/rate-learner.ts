@@ -11,12 +11,17 @@
  *    (someone else spent the quota): the pause is all.
  * 2. Probe: from the end of the pause, pace at PROBE_FACTOR × flash per second; after each PROBE_PERIOD_MS
  *    at full use without a throttle, multiply by PROBE_STEP.
- * 3. The probe's throttle (an overshoot) tells the kind and the rate. In the second before it, a bucket
- *    accepted its rate plus what its burst held at the start of that second, at most the burst (flash − 1):
- *    accepted − (flash − 1) is at most its rate. A window accepted its quota, about the flash again, which
- *    leaves that bucket rate near 0: at most half the flash means a window of max(flash, accepted) per
- *    second, sent as one (all of it at once, which a window allows and pacing would waste). Otherwise a
- *    bucket of max(flash, accepted − (flash − 1)). The probe stops.
+ * 3. The probe's throttle (an overshoot) tells the kind and the rate, from two bounds on a bucket's rate:
+ *    - in the second before it, a bucket accepted its rate plus what its burst held at the start of that
+ *      second, at most the burst, and the last accepted found room: accepted − flash is at most its rate;
+ *    - since the probe began (`probeAt`, the end of the pause), a bucket accepted its rate × that time plus
+ *      at most its burst, and the last accepted found room: (accepted − flash) / time is at most its rate.
+ *      The probe's levels add up, so this bound tightens as it runs (its error is 1 request per probe
+ *      second), where the first bound is off by what the burst held a second ago (up to flash − 1).
+ *    The larger bound is the bucket's rate. A window accepted its quota, about the flash again, which
+ *    leaves both bounds near 0: at most half the flash means a window of max(flash, accepted) per second,
+ *    sent as one (all of it at once, which a window allows and pacing would waste). Otherwise a bucket of
+ *    max(flash, that rate). The probe stops.
  * 4. Settled, the rate that held is kept (`heldRate`). Every `periodMs` at full use without a throttle it
  *    grows by SETTLED_STEP, in case the server's limit went up. A throttle after such a step goes back to
  *    the rate that held and doubles `periodMs` (up to MAX_SETTLED_PERIOD_MS): against a fixed limit a probe
@@ -47,6 +52,10 @@ export interface RateEstimate {
   levelAt: number;
   /** Requests started since `levelAt`. */
   levelStarts: number;
+  /** Probing: when the probe began (the end of the first throttle's pause). */
+  probeAt: number;
+  /** Probing: requests started since `probeAt`, over all its levels. */
+  probeStarts: number;
 }
 
 /** How much faster than the flash the probe starts (above a bucket's rate unless its burst is large). */
@@ -81,18 +90,26 @@ export function firstEstimate(acceptedInLastSecond: number, resumeAt: number): R
     periodMs: SETTLED_PERIOD_MS,
     levelAt: resumeAt,
     levelStarts: 0,
+    probeAt: resumeAt,
+    probeStarts: 0,
   };
 }
 
 /** A request of the key started at `now`. */
 export function countStart(estimate: RateEstimate, now: number): void {
   if (now >= estimate.levelAt) estimate.levelStarts++;
+  if (estimate.probing && now >= estimate.probeAt) estimate.probeStarts++;
 }
 
-/** A throttle (not stale) while the estimate was in force; the rate holds again from `resumeAt`. */
-export function estimateAfterThrottle(estimate: RateEstimate, acceptedInLastSecond: number, resumeAt: number): void {
+/**
+ * A throttle (not stale) at `now` while the estimate was in force, `inFlight` requests of the key out (the
+ * throttled one included: none of them is known to be accepted); the rate holds again from `resumeAt`.
+ */
+export function estimateAfterThrottle(estimate: RateEstimate, acceptedInLastSecond: number, inFlight: number, now: number, resumeAt: number): void {
   if (estimate.probing) {
-    const bucketRate = Math.min(estimate.rate, acceptedInLastSecond - (estimate.flash - 1));
+    const probeSeconds = (now - estimate.probeAt) / 1000;
+    const sinceProbe = probeSeconds > 0 ? (estimate.probeStarts - inFlight - estimate.flash) / probeSeconds : 0;
+    const bucketRate = Math.min(estimate.rate, Math.max(acceptedInLastSecond - estimate.flash, sinceProbe));
     if (bucketRate <= estimate.flash / 2) {
       estimate.window = true;
       estimate.rate = Math.max(estimate.flash, acceptedInLastSecond);

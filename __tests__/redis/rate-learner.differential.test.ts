@@ -24,10 +24,10 @@ afterAll(async () => {
 type Step =
   | { op: 'start'; dt: number }
   | { op: 'starts'; dt: number; n: number }
-  | { op: 'throttle'; dt: number; accepted: number; pauseMs: number }
+  | { op: 'throttle'; dt: number; accepted: number; inFlight: number; pauseMs: number }
   | { op: 'success'; dt: number };
 
-/** Runs the steps through the Lua functions; returns the estimate after each as [rate, flash, probing, window, heldRate, periodMs, levelAt, levelStarts, requests, perMs]. */
+/** Runs the steps through the Lua functions; returns the estimate after each as [rate, flash, probing, window, heldRate, periodMs, levelAt, levelStarts, probeAt, probeStarts, requests, perMs]. */
 const SCRIPT = `${LUA_RULES}
 local v, now, out = {}, 0, {}
 local i = 1
@@ -44,18 +44,18 @@ while i <= #ARGV do
     if v.rr ~= nil and step_up(v, now) then estimate_limits(v) end
     i = i + 2
   else
-    local accepted, resume = tonumber(ARGV[i + 2]), now + tonumber(ARGV[i + 3])
-    if v.rr ~= nil then estimate_after_throttle(v, accepted, resume)
+    local accepted, inflight, resume = tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3]), now + tonumber(ARGV[i + 4])
+    if v.rr ~= nil then estimate_after_throttle(v, accepted, inflight, now, resume)
     elseif accepted > 0 then first_estimate(v, accepted, resume) end
     if v.rr ~= nil then estimate_limits(v) end
-    i = i + 4
+    i = i + 5
   end
   if v.rr == nil then out[#out + 1] = 'none'
   else
     local probing, window = 0, 0
     if v.pg then probing = 1 end
     if v.wn then window = 1 end
-    out[#out + 1] = table.concat({ fmt(v.rr), fmt(v.fl), probing, window, fmt(v.hr), fmt(v.pd), fmt(v.lt), fmt(v.la), fmt(v.lr), fmt(v.lp) }, ' ')
+    out[#out + 1] = table.concat({ fmt(v.rr), fmt(v.fl), probing, window, fmt(v.hr), fmt(v.pd), fmt(v.lt), fmt(v.la), fmt(v.pt), fmt(v.pn), fmt(v.lr), fmt(v.lp) }, ' ')
   end
 end
 return out
@@ -76,7 +76,7 @@ function inTypeScript(steps: Step[]): string[] {
       if (estimate && stepUp(estimate, now)) learned = estimateLimits(estimate);
     } else {
       const resume = now + step.pauseMs;
-      if (estimate) estimateAfterThrottle(estimate, step.accepted, resume);
+      if (estimate) estimateAfterThrottle(estimate, step.accepted, step.inFlight, now, resume);
       else if (step.accepted > 0) estimate = firstEstimate(step.accepted, resume);
       if (estimate) learned = estimateLimits(estimate);
     }
@@ -91,6 +91,8 @@ function inTypeScript(steps: Step[]): string[] {
             estimate.periodMs,
             estimate.levelAt,
             estimate.levelStarts,
+            estimate.probeAt,
+            estimate.probeStarts,
             learned!.requests,
             learned!.perMs,
           ].join(' ')
@@ -115,6 +117,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
       op: fc.constant('throttle' as const),
       dt: fc.integer({ min: 0, max: 200 }),
       accepted: fc.integer({ min: 0, max: 120 }),
+      inFlight: fc.integer({ min: 0, max: 6 }),
       pauseMs: fc.integer({ min: 0, max: 3000 }),
     }),
   },
@@ -126,7 +129,7 @@ describe('the rate learner in Lua', () => {
       fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 120 }), async (steps) => {
         const args = steps.flatMap((s) =>
           s.op === 'throttle'
-            ? [s.op, String(s.dt), String(s.accepted), String(s.pauseMs)]
+            ? [s.op, String(s.dt), String(s.accepted), String(s.inFlight), String(s.pauseMs)]
             : s.op === 'starts'
               ? [s.op, String(s.dt), String(s.n)]
               : [s.op, String(s.dt)],
@@ -143,31 +146,39 @@ describe('the rate learner in Lua', () => {
         examples: [
           [
             [
-              { op: 'throttle', dt: 300, accepted: 16, pauseMs: 1000 },
+              { op: 'throttle', dt: 300, accepted: 16, inFlight: 0, pauseMs: 1000 },
               { op: 'starts', dt: 1000, n: 17 },
-              { op: 'throttle', dt: 250, accepted: 16, pauseMs: 1000 },
+              { op: 'throttle', dt: 250, accepted: 16, inFlight: 0, pauseMs: 1000 },
               { op: 'starts', dt: 31_000, n: 600 },
               { op: 'success', dt: 10 },
-              { op: 'throttle', dt: 500, accepted: 20, pauseMs: 1000 },
+              { op: 'throttle', dt: 500, accepted: 20, inFlight: 0, pauseMs: 1000 },
               { op: 'starts', dt: 61_000, n: 1200 },
               { op: 'success', dt: 10 },
-              { op: 'throttle', dt: 500, accepted: 20, pauseMs: 1000 },
-              { op: 'throttle', dt: 2000, accepted: 10, pauseMs: 1000 },
+              { op: 'throttle', dt: 500, accepted: 20, inFlight: 0, pauseMs: 1000 },
+              { op: 'throttle', dt: 2000, accepted: 10, inFlight: 0, pauseMs: 1000 },
             ],
           ],
           [
             [
-              { op: 'throttle', dt: 50, accepted: 6, pauseMs: 1000 },
+              { op: 'throttle', dt: 50, accepted: 6, inFlight: 0, pauseMs: 1000 },
               { op: 'starts', dt: 1000, n: 24 },
               { op: 'success', dt: 500 },
-              { op: 'throttle', dt: 700, accepted: 24, pauseMs: 1000 },
+              { op: 'throttle', dt: 700, accepted: 24, inFlight: 0, pauseMs: 1000 },
+            ],
+          ],
+          // A bucket whose rate the probe's whole run bounds better than its last second does.
+          [
+            [
+              { op: 'throttle', dt: 50, accepted: 6, inFlight: 0, pauseMs: 1000 },
+              { op: 'starts', dt: 1500, n: 36 },
+              { op: 'throttle', dt: 0, accepted: 24, inFlight: 1, pauseMs: 1000 },
             ],
           ],
           // On the edge between a window and a bucket (bucket rate exactly half the flash).
           [
             [
-              { op: 'throttle', dt: 50, accepted: 16, pauseMs: 1000 },
-              { op: 'throttle', dt: 1200, accepted: 23, pauseMs: 1000 },
+              { op: 'throttle', dt: 50, accepted: 16, inFlight: 0, pauseMs: 1000 },
+              { op: 'throttle', dt: 1200, accepted: 23, inFlight: 0, pauseMs: 1000 },
             ],
           ],
         ],

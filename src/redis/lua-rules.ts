@@ -31,8 +31,8 @@ function lua(value: number): string {
  *   of the sources g:<signature>, each = when a guard last configured the key so)
  *   pu paused until · pa pause began · pr probing (1 or absent) · st strikes · th 429s seen
  *   lr/lp/lc learned requests/perMs/concurrent
- *   rr/fl/pg/wn/hr/pd/lt/la the rate learner's estimate: rate, flash, probing (1 or absent), window (1 or
- *   absent), held rate, settled period, level at, level starts
+ *   rr/fl/pg/wn/hr/pd/lt/la/pt/pn the rate learner's estimate: rate, flash, probing (1 or absent), window (1
+ *   or absent), held rate, settled period, level at, level starts, probe at, probe starts
  *   (rr absent: the learned rate, if any, is the server's word)
  *   nc the server named the concurrency, AIMD stays off for it (1 or absent)
  *   aw/at/ab/ar AIMD window/threshold/since/smoothed round trip · c0..c9/sl start counter buckets, latest bucket number
@@ -262,7 +262,7 @@ local function aimd_throttle(v, inflight)
   v.aw = v.at
 end
 
--- rate-learner.ts, rule by rule (the estimate lives in fields rr, fl, pg, wn, hr, pd, lt, la)
+-- rate-learner.ts, rule by rule (the estimate lives in fields rr, fl, pg, wn, hr, pd, lt, la, pt, pn)
 local PROBE_FACTOR, PROBE_STEP, PROBE_PERIOD_MS = ${lua(PROBE_FACTOR)}, ${lua(PROBE_STEP)}, ${lua(PROBE_PERIOD_MS)}
 local SETTLED_PERIOD_MS, SETTLED_STEP, MAX_SETTLED_PERIOD_MS = ${lua(SETTLED_PERIOD_MS)}, ${lua(SETTLED_STEP)}, ${lua(MAX_SETTLED_PERIOD_MS)}
 local STEP_BACK, FULL_USE, PACED_BURST_MS = ${lua(STEP_BACK)}, ${lua(FULL_USE)}, ${lua(PACED_BURST_MS)}
@@ -273,15 +273,20 @@ local function first_estimate(v, accepted, resume_at)
   v.rr = v.fl * PROBE_FACTOR
   v.pg = 1; v.wn = nil; v.hr = 0; v.pd = SETTLED_PERIOD_MS
   v.lt = resume_at; v.la = 0
+  v.pt = resume_at; v.pn = 0
 end
 
 local function count_start(v, now)
   if v.rr ~= nil and now >= v.lt then v.la = v.la + 1 end
+  if v.pg and now >= v.pt then v.pn = v.pn + 1 end
 end
 
-local function estimate_after_throttle(v, accepted_last_second, resume_at)
+local function estimate_after_throttle(v, accepted_last_second, inflight, now, resume_at)
   if v.pg then
-    local bucket_rate = math.min(v.rr, accepted_last_second - (v.fl - 1))
+    local probe_seconds = (now - v.pt) / 1000
+    local since_probe = 0
+    if probe_seconds > 0 then since_probe = (v.pn - inflight - v.fl) / probe_seconds end
+    local bucket_rate = math.min(v.rr, math.max(accepted_last_second - v.fl, since_probe))
     if bucket_rate <= v.fl / 2 then
       v.wn = 1
       v.rr = math.max(v.fl, accepted_last_second)
@@ -337,6 +342,7 @@ end
 
 local function forget_estimate(v)
   v.rr = nil; v.fl = nil; v.pg = nil; v.wn = nil; v.hr = nil; v.pd = nil; v.lt = nil; v.la = nil
+  v.pt = nil; v.pn = nil
 end
 
 -- MemoryStore.adoptShared: limits named for another token of the app (app fields ur, uc) hold for this one,

@@ -219,7 +219,7 @@ if not stale then
     if kind ~= 'rate' and v.aw ~= nil and v.lc == nil then aimd_throttle(v, inflight) end
     if kind ~= 'concurrency' and v.cr == nil and (v.lr == nil or v.rr ~= nil) then
       local accepted = math.max(0, starts_count(v, now) - inflight)
-      if v.rr ~= nil then estimate_after_throttle(v, accepted, v.pu)
+      if v.rr ~= nil then estimate_after_throttle(v, accepted, inflight, now, v.pu)
       elseif accepted > 0 then first_estimate(v, accepted, v.pu) end
       if v.rr ~= nil then estimate_limits(v) end
     end
