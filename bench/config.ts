@@ -44,6 +44,12 @@ export const MAX_RETRIES = 10;
  * at its job anyway, and the cap keeps the whole bench within a few minutes.
  */
 export const CAP_IDEAL_MULTIPLE = 3;
+/**
+ * The servers section (bench/servers.ts): every contender against nginx, express-rate-limit,
+ * @fastify/rate-limit and the Clover emulator, each cell `runs` times; the median is reported with the
+ * min–max. The cap is the comparison's (CAP_IDEAL_MULTIPLE × the server's ideal time).
+ */
+export const SERVERS = { runs: 3 } as const;
 /** Chart resolution: accepted requests are binned by this, and plotted per trailing second. */
 export const BIN_MS = 250;
 /**

@@ -27,7 +27,8 @@ import { lastArrivalBound } from './ideal';
 import { classify, describeError } from './metrics';
 import { seconds, table } from './report/format';
 import type { Machine } from './report/machine';
-import type { BenchRequest, ClientOutcome, Contender } from './types';
+import { arrivalsDuringPause } from './pauses';
+import type { BenchRequest, ClientOutcome, Contender, KnownLimits } from './types';
 
 /** A contender gets this multiple of the ideal time per run; what is pending then is aborted and lost. */
 export const LEARNING_CAP_IDEAL_MULTIPLE = 2;
@@ -46,6 +47,10 @@ export interface Arrival {
   path: string;
   /** The limit a vendor emulator's 429 named. */
   limit?: string;
+  /** The emulators' own verdict: the app or token was paused by an earlier 429 when this arrived. */
+  duringPause?: boolean;
+  /** For a 429 of the other servers: the wait its Retry-After asked for (see ./pauses.ts). */
+  retryAfterMs?: number;
 }
 
 /** A started server: `mark()` just before the burst is fired; arrivals are then counted from it. */
@@ -111,7 +116,7 @@ function nginxIdealMs(n: number): number {
   return (Math.max(0, n - (NGINX.burst + 1)) * 1000) / NGINX.rate;
 }
 
-function nginxTarget(count: number, baselines: readonly Contender[]): LearningTarget {
+export function nginxTarget(count: number, baselines: readonly Contender[]): LearningTarget {
   const first = NGINX.burst + 1;
   const ideal = nginxIdealMs(count);
   const floor = NGINX.retryAfterSec * 1000 + nginxIdealMs(count - first);
@@ -141,7 +146,7 @@ function nginxTarget(count: number, baselines: readonly Contender[]): LearningTa
         async arrivals() {
           const entries = await server.settle({ filter: { sinceMs: markedAt - 5 }, quietMs: 100 });
           return entries
-            .map((e) => ({ t: e.arrivedAt - markedAt, status: e.status, path: e.uri }))
+            .map((e) => ({ t: e.arrivedAt - markedAt, status: e.status, path: e.uri, ...retryAfter(e.status, NGINX.retryAfterSec) }))
             .sort((a, b) => a.t - b.t);
         },
         close: () => server.stop(),
@@ -158,6 +163,12 @@ function quotaIdeal(): { ms: number; why: string } {
   return { ms: windows * QUOTA.windowMs, why: `${QUOTA.limit} at once, then ${QUOTA.limit} per window: ${windows} × ${QUOTA.windowMs} ms` };
 }
 
+/** A 429's Retry-After (seconds, as sent) as the wait it asks for. */
+function retryAfter(status: number, header: unknown): Pick<Arrival, 'retryAfterMs'> {
+  const value = Number(header);
+  return status === 429 && header !== undefined && Number.isFinite(value) ? { retryAfterMs: value * 1000 } : {};
+}
+
 function listening(server: Server): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('listening', resolve);
@@ -165,12 +176,14 @@ function listening(server: Server): Promise<void> {
   });
 }
 
-function expressTarget(standardHeaders: 'draft-6' | 'draft-7' | 'draft-8', baselines: readonly Contender[]): LearningTarget {
+/** express-rate-limit with `standardHeaders`; `legacyHeaders` adds X-RateLimit-* (its default, off in its docs' example). */
+export function expressTarget(standardHeaders: 'draft-6' | 'draft-7' | 'draft-8', baselines: readonly Contender[], legacyHeaders = false): LearningTarget {
   const ideal = quotaIdeal();
+  const headers = legacyHeaders ? `${standardHeaders} and legacy X-RateLimit-*` : standardHeaders;
   return {
-    id: `express-${standardHeaders}`,
-    title: `${QUOTA.requests} GETs at once to express-rate-limit (${standardHeaders} headers)`,
-    limits: `${QUOTA.limit} per ${QUOTA.windowMs} ms per client, advertised on every answer (${standardHeaders}); Retry-After on 429s`,
+    id: `express-${standardHeaders}${legacyHeaders ? '-legacy' : ''}`,
+    title: `${QUOTA.requests} GETs at once to express-rate-limit (${headers} headers)`,
+    limits: `${QUOTA.limit} per ${QUOTA.windowMs} ms per client, advertised on every answer (${headers}); Retry-After on 429s`,
     requests: requests(QUOTA.requests, 1),
     ideal,
     floor: { ms: ideal.ms, why: 'the quota is advertised on every answer: no 429 is needed to learn it' },
@@ -179,14 +192,14 @@ function expressTarget(standardHeaders: 'draft-6' | 'draft-7' | 'draft-8', basel
     anchor: { kind: 'window', app: { requests: QUOTA.limit, perMs: QUOTA.windowMs } },
     baselines,
     async start() {
-      const log: Array<{ at: number; status: number; path: string }> = [];
+      const log: Array<{ at: number; status: number; path: string; retryAfter: unknown }> = [];
       const app = express();
       app.use((req, res, next) => {
         const at = performance.now();
-        res.once('finish', () => log.push({ at, status: res.statusCode, path: req.originalUrl }));
+        res.once('finish', () => log.push({ at, status: res.statusCode, path: req.originalUrl, retryAfter: res.getHeader('retry-after') }));
         next();
       });
-      app.use(rateLimit({ windowMs: QUOTA.windowMs, limit: QUOTA.limit, standardHeaders, legacyHeaders: false }));
+      app.use(rateLimit({ windowMs: QUOTA.windowMs, limit: QUOTA.limit, standardHeaders, legacyHeaders }));
       app.use((_req, res) => {
         res.send('ok');
       });
@@ -199,7 +212,7 @@ function expressTarget(standardHeaders: 'draft-6' | 'draft-7' | 'draft-8', basel
         arrivals: async () =>
           log
             .filter((e) => e.at >= markedAt)
-            .map((e) => ({ t: e.at - markedAt, status: e.status, path: e.path }))
+            .map((e) => ({ t: e.at - markedAt, status: e.status, path: e.path, ...retryAfter(e.status, e.retryAfter) }))
             .sort((a, b) => a.t - b.t),
         async close() {
           server.closeAllConnections();
@@ -210,7 +223,7 @@ function expressTarget(standardHeaders: 'draft-6' | 'draft-7' | 'draft-8', basel
   };
 }
 
-function fastifyTarget(baselines: readonly Contender[]): LearningTarget {
+export function fastifyTarget(baselines: readonly Contender[]): LearningTarget {
   const ideal = quotaIdeal();
   return {
     id: 'fastify',
@@ -224,14 +237,14 @@ function fastifyTarget(baselines: readonly Contender[]): LearningTarget {
     anchor: { kind: 'window', app: { requests: QUOTA.limit, perMs: QUOTA.windowMs } },
     baselines,
     async start() {
-      const log: Array<{ at: number; status: number; path: string }> = [];
+      const log: Array<{ at: number; status: number; path: string; retryAfter: unknown }> = [];
       const arrivedAt = new WeakMap<object, number>();
       const fastify = Fastify();
       fastify.addHook('onRequest', async (request) => {
         arrivedAt.set(request, performance.now());
       });
       fastify.addHook('onResponse', async (request, reply) => {
-        log.push({ at: arrivedAt.get(request) ?? performance.now(), status: reply.statusCode, path: request.url });
+        log.push({ at: arrivedAt.get(request) ?? performance.now(), status: reply.statusCode, path: request.url, retryAfter: reply.getHeader('retry-after') });
       });
       await fastify.register(fastifyRateLimit, { max: QUOTA.limit, timeWindow: QUOTA.windowMs });
       fastify.get('/*', async () => 'ok');
@@ -243,7 +256,7 @@ function fastifyTarget(baselines: readonly Contender[]): LearningTarget {
         arrivals: async () =>
           log
             .filter((e) => e.at >= markedAt)
-            .map((e) => ({ t: e.at - markedAt, status: e.status, path: e.path }))
+            .map((e) => ({ t: e.at - markedAt, status: e.status, path: e.path, ...retryAfter(e.status, e.retryAfter) }))
             .sort((a, b) => a.t - b.t),
         close: () => fastify.close(),
       };
@@ -257,7 +270,8 @@ function emulatorServer(options: EmulatorOptions): () => Promise<TargetServer> {
     return {
       url: emulator.url,
       mark: () => emulator.reset(), // the emulator's clock restarts at 0
-      arrivals: async () => emulator.stats().timeline.map((e) => ({ t: e.t, status: e.status, path: e.path, limit: e.limit })),
+      arrivals: async () =>
+        emulator.stats().timeline.map((e) => ({ t: e.t, status: e.status, path: e.path, limit: e.limit, duringPause: e.duringPause })),
       close: () => emulator.close(),
     };
   };
@@ -266,7 +280,7 @@ function emulatorServer(options: EmulatorOptions): () => Promise<TargetServer> {
 /** Clover's four limits, as in the pacing burst: 50/s and 10 in flight per app, 16/s and 5 per token. */
 export const CLOVER = { requests: 300, tokens: 3, windowMs: 1000, appRate: 50, tokenRate: 16, appConcurrent: 10, tokenConcurrent: 5, latencyMs: 25 } as const;
 
-function cloverTarget(baselines: readonly Contender[]): LearningTarget {
+export function cloverTarget(baselines: readonly Contender[]): LearningTarget {
   const c = CLOVER;
   const perToken = c.requests / c.tokens;
   const token = lastArrivalBound(perToken, c.tokenRate, c.windowMs, c.tokenConcurrent, c.latencyMs);
@@ -447,6 +461,9 @@ export interface LearningMetrics {
   rejected429: number;
   /** Distinct limits the 429s named (vendor emulators only). */
   limitsNamed: string[];
+  /** Arrivals while the server had asked for a pause (./pauses.ts), and of those, the ones sent after the client could know. */
+  arrivedDuringPause: number;
+  lateDuringPause: number;
   firstArrivalMs: number;
   lastAcceptedMs: number;
   /** Client clock: firing the burst to the last request settled (or the cap). */
@@ -489,10 +506,18 @@ export function curveOf(arrivals: readonly Arrival[], binMs = CURVE_BIN_MS): Cur
   return { binMs, accepted, rejected };
 }
 
-/** Runs one target through one contender against a fresh server: fires every request at once, as bench/execute.ts does. */
-export async function runLearning(target: LearningTarget, contender: Contender, capMs = LEARNING_CAP_IDEAL_MULTIPLE * target.ideal.ms): Promise<LearningRun> {
+/**
+ * Runs one target through one contender against a fresh server: fires every request at once, as
+ * bench/execute.ts does. `limits`: what the contender is told (undefined: nothing).
+ */
+export async function runLearning(
+  target: LearningTarget,
+  contender: Contender,
+  capMs = LEARNING_CAP_IDEAL_MULTIPLE * target.ideal.ms,
+  limits?: KnownLimits,
+): Promise<LearningRun> {
   const server = await target.start();
-  const client = contender.create({ baseURL: server.url, clientId: CLIENT_ID, instances: 1, limits: undefined });
+  const client = contender.create({ baseURL: server.url, clientId: CLIENT_ID, instances: 1, limits });
   const controller = new AbortController();
   setMaxListeners(0, controller.signal);
   const outcomeOf = new Array<ClientOutcome>(target.requests.length).fill('pending');
@@ -552,6 +577,7 @@ function measure(
   const outcomes: Record<ClientOutcome, number> = { ok: 0, 'http-429': 0, 'rate-guard-error': 0, canceled: 0, 'other-error': 0, pending: 0 };
   for (const o of client.outcomes) outcomes[o]++;
   const accepted = arrivals.filter((a) => a.status >= 200 && a.status < 300);
+  const paused = arrivalsDuringPause(arrivals);
   return {
     metrics: {
       requests: target.requests.length,
@@ -560,6 +586,8 @@ function measure(
       duplicates,
       rejected429: refused.length,
       limitsNamed: [...new Set(refused.map((a) => a.limit).filter((l): l is string => l !== undefined))],
+      arrivedDuringPause: paused.during,
+      lateDuringPause: paused.late,
       firstArrivalMs: arrivals[0]?.t ?? 0,
       lastAcceptedMs: accepted.length > 0 ? accepted[accepted.length - 1].t : 0,
       elapsedMs: client.elapsedMs,
@@ -618,7 +646,7 @@ export async function runLearningSection(onRun: (target: LearningTarget, run: Le
     }
     targets.push({
       target: { id: target.id, title: target.title, limits: target.limits, ideal: target.ideal, floor: target.floor, target: target.target },
-      configured: Object.fromEntries(contenders.map((c) => [c.id, c.describe(true)])),
+      configured: Object.fromEntries(contenders.map((c) => [c.id, c.describe(undefined)])),
       runs,
       idealCurve: target.curve ? curveOf(nginxIdealArrivals(target.requests.length)) : undefined,
     });

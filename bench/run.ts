@@ -5,12 +5,14 @@
  *
  * npm run bench -- --only pacing: the pacing section alone (writes bench/results/pacing.md only).
  * npm run bench -- --only learning: the learning section alone (writes bench/results/learning.md and .json).
+ * npm run bench -- --only servers: every contender against real servers, repeated (writes bench/results/servers.*
+ * and servers-*.svg, and the README's generated region).
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { BIN_MS, CAP_IDEAL_MULTIPLE, CLIENT_ID, MAX_RETRIES, PACING, REQUESTS, SERVER, TOKENS } from './config';
+import { BIN_MS, CAP_IDEAL_MULTIPLE, CLIENT_ID, MAX_RETRIES, PACING, REQUESTS, SERVER, SERVERS, TOKENS } from './config';
 import { children } from './children';
 import { compilePlugin } from './compiled-plugin';
 import { contenders } from './contenders';
@@ -29,14 +31,21 @@ import { checkOverheadScaleTargets } from './overhead-scale-targets';
 import { overheadTable, scaleTables } from './report/overhead-scale';
 import type { Contender, RunResult } from './types';
 import { warmUp } from './warm-up';
+import { runServersSection, type ServersResult } from './servers';
+import { serversDocument, serversProgressLine, serversReadmeRegion, serversSummaryTable } from './report/servers';
+import { serversCharts } from './report/servers-charts';
+import { versions } from './report/machine';
+import { writeRegion } from './readme-region';
+import { nginxBinary } from '../__tests__/helpers/nginx';
 import { pacingWorkloads, requestsPerToken, workloads } from './workloads';
 import { plainAxios } from './contenders/plain';
 import { axiosRetryContender } from './contenders/axios-retry';
 
 const RESULTS = path.join(__dirname, 'results');
+const README = path.join(__dirname, '..', 'README.md');
 
 /** Sections `--only` can pick; without it, everything runs. */
-const SECTIONS = ['pacing', 'learning'] as const;
+const SECTIONS = ['pacing', 'learning', 'servers'] as const;
 type Section = (typeof SECTIONS)[number];
 
 function commandLine(): { only: Section | undefined } {
@@ -147,6 +156,49 @@ async function learningOnly(host: Machine): Promise<void> {
   console.log(`\nWrote ${path.relative(process.cwd(), RESULTS)}/learning.md, learning.json`);
 }
 
+interface ServersOutcome {
+  result: ServersResult;
+  versions: Record<string, string>;
+}
+
+/** The servers section: runs it, prints its summary, writes bench/results/servers.md, servers.json and the charts. */
+async function servers(host: Machine): Promise<ServersOutcome> {
+  const packages = versions(nginxBinary());
+  console.log(`\nservers: every contender against express-rate-limit, @fastify/rate-limit, nginx limit_req and the Clover emulator, ${SERVERS.runs} runs each`);
+  let current = '';
+  const result = await runServersSection((target, entry, run, repeat) => {
+    if (target.id !== current) {
+      current = target.id;
+      console.log(`${target.id}: ${target.title} · ideal ${seconds(target.ideal.ms)}`);
+    }
+    console.log(serversProgressLine(entry.contender.name, run, repeat, SERVERS.runs));
+  });
+  console.log(`\nServers (median, min–max of the runs)\n${serversSummaryTable(result)}`);
+  await fs.mkdir(RESULTS, { recursive: true });
+  await fs.writeFile(path.join(RESULTS, 'servers.md'), serversDocument(host, packages, result));
+  for (const [file, svg] of serversCharts(host, result)) await fs.writeFile(path.join(RESULTS, file), svg);
+  // Curves on one line each; a × ideal of Infinity (the run lost requests) is written as null.
+  const json = JSON.stringify({ machine: host, versions: packages, ...result }, null, 2).replace(/\[\s+([-\d.,\s]+?)\s+\]/g, (_, inner: string) => `[${inner.split(/,\s*/).join(', ')}]`);
+  await fs.writeFile(path.join(RESULTS, 'servers.json'), `${json}\n`);
+  return { result, versions: packages };
+}
+
+/** Rewrites the README's generated region from the servers section (only that region: others edit the rest). */
+async function serversReadme(host: Machine, outcome: ServersOutcome): Promise<void> {
+  const region = serversReadmeRegion(host, outcome.versions, outcome.result, path.relative(path.dirname(README), RESULTS));
+  const written = await writeRegion(README, 'servers', region);
+  console.log(written ? "Rewrote the README's bench:servers region" : 'README.md has no bench:servers markers: left unchanged');
+}
+
+/** `--only servers`: warm the contenders up, run the servers section, rewrite the README's region. */
+async function serversOnly(host: Machine): Promise<void> {
+  console.log('\nwarm-up (every contender, 40 requests)…');
+  await warmUp(contenders);
+  const outcome = await servers(host);
+  await serversReadme(host, outcome);
+  console.log(`\nWrote ${path.relative(process.cwd(), RESULTS)}/servers.md, servers.json, servers-*.svg`);
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
   const { only } = commandLine();
@@ -154,6 +206,7 @@ async function main(): Promise<void> {
   console.log(`axios-rate-guard bench · ${host.cpu}, ${host.cores} cores · Node ${host.node} · ${host.date}`);
   if (only === 'pacing') return pacingOnly(host);
   if (only === 'learning') return learningOnly(host);
+  if (only === 'servers') return serversOnly(host);
   const settings = [
     `Server: vendor emulator (Clover rules, penalty on) with ${SERVER.appRate} requests per ${SERVER.windowMs} ms and ${SERVER.appConcurrent} in flight per app, ` +
       `${SERVER.tokenRate} per ${SERVER.windowMs} ms and ${SERVER.tokenConcurrent} in flight per token, ${SERVER.latencyMs} ms latency; Retry-After: 1.`,
@@ -183,6 +236,7 @@ async function main(): Promise<void> {
 
   const paced = await pacing(host);
   await learning(host);
+  const onServers = await servers(host);
 
   console.log('\ncompiling src/ as published (tsconfig.build.cjs.json) for overhead and scale…');
   const compiled = await compilePlugin().catch((error: unknown) => {
@@ -247,7 +301,11 @@ async function main(): Promise<void> {
   }
   console.log(`\nOverhead\n${overheadTable(overhead)}\n\nScale\n${scaleTables(scale)}`);
   console.log(`\nTargets for axios-rate-guard\n${targetLines(checks).join('\n')}`);
-  console.log(`\nWrote ${path.relative(process.cwd(), RESULTS)}/latest.md, latest.json, pacing.md, learning.md, learning.json, <workload>.md and <workload>.svg · ${seconds(durationMs)}`);
+  await serversReadme(host, onServers);
+  console.log(
+    `\nWrote ${path.relative(process.cwd(), RESULTS)}/latest.md, latest.json, pacing.md, learning.md, learning.json, servers.md, servers.json, ` +
+      `servers-*.svg, <workload>.md and <workload>.svg · ${seconds(durationMs)}`,
+  );
 }
 
 main().then(

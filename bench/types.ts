@@ -12,16 +12,27 @@ export interface ServerLimits {
   latencyMs: number;
 }
 
-/** One level of limits as a client library is told them. */
+/** One level of limits as a client library is told them: a quota per window, and concurrency if the server limits it. */
 export interface ClientLimit {
   requests: number;
   perMs: number;
-  concurrent: number;
+  concurrent?: number;
 }
 
+/** A leaky bucket (nginx limit_req): `rate` per second drains it, `burst` more may arrive at once. */
+export interface BucketLimit {
+  rate: number;
+  burst: number;
+}
+
+/** A server's limits as a contender is told them; each contender translates them into its own terms. */
 export interface KnownLimits {
-  app: ClientLimit;
-  token: ClientLimit;
+  /** Per app (client_id): a quota per window… */
+  app?: ClientLimit;
+  /** …or a leaky bucket. */
+  bucket?: BucketLimit;
+  /** Per access token. */
+  token?: ClientLimit;
 }
 
 /** One-way delays a proxy adds between the client and the server, as on the way to a distant API (ms). */
@@ -89,8 +100,8 @@ export interface ContenderClient {
 export interface Contender {
   id: string;
   name: string;
-  /** One line on how it is configured, for the report. */
-  describe(limitsKnown: boolean): string;
+  /** One line on how it is configured with these limits (undefined: limits unknown), for the report. */
+  describe(limits: KnownLimits | undefined): string;
   create(setup: ContenderSetup): ContenderClient;
 }
 

@@ -1,7 +1,13 @@
 import type { AxiosInstance } from 'axios';
 import rateLimit from 'axios-rate-limit';
-import type { Contender, ContenderSetup } from '../types';
+import type { ClientLimit, Contender, ContenderSetup, KnownLimits } from '../types';
 import { createInstances, requestConfig } from './instances';
+import { bucketAsWindow } from './limits';
+
+/** What axios-rate-limit can be told: the app's rate (a bucket as its rate). No concurrency, no per-token limit. */
+export function appRate(limits: KnownLimits | undefined): ClientLimit | undefined {
+  return limits?.bucket ? bucketAsWindow(limits.bucket) : limits?.app;
+}
 
 /**
  * The app's instances behind one shared axios-rate-limit limiter (its "shared rate limiter" use case) of
@@ -10,18 +16,25 @@ import { createInstances, requestConfig } from './instances';
  */
 export function rateLimitedInstances(setup: ContenderSetup): AxiosInstance[] {
   const apis = createInstances(setup);
-  if (!setup.limits) return apis;
-  const limiter = rateLimit.getLimiter({ maxRequests: setup.limits.app.requests, perMilliseconds: setup.limits.app.perMs });
+  const rate = appRate(setup.limits);
+  if (!rate) return apis;
+  const limiter = rateLimit.getLimiter({ maxRequests: rate.requests, perMilliseconds: rate.perMs });
   return apis.map((api) => rateLimit(api, { rateLimiter: limiter }));
+}
+
+/** "getLimiter({ maxRequests: 50, perMilliseconds: 1000 })", or undefined when there is nothing to tell it. */
+export function limiterText(limits: KnownLimits | undefined): string | undefined {
+  const rate = appRate(limits);
+  return rate && `one shared getLimiter({ maxRequests: ${rate.requests}, perMilliseconds: ${rate.perMs} }) for the app`;
 }
 
 export const axiosRateLimitContender: Contender = {
   id: 'axios-rate-limit',
   name: 'axios-rate-limit',
-  describe: (known) =>
-    known
-      ? 'one shared getLimiter({ maxRequests: 50, perMilliseconds: 1000 }) for the app; no retry'
-      : 'nothing to configure (needs limits): plain axios',
+  describe: (known) => {
+    const limiter = limiterText(known);
+    return limiter ? `${limiter}; no retry` : 'nothing to configure (needs limits): plain axios';
+  },
   create(setup) {
     const apis = rateLimitedInstances(setup);
     return {

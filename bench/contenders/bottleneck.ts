@@ -1,8 +1,9 @@
 import type { AxiosError, AxiosResponse } from 'axios';
 import Bottleneck from 'bottleneck';
 import { MAX_RETRIES } from '../config';
-import type { Contender, KnownLimits } from '../types';
+import type { ClientLimit, Contender, KnownLimits } from '../types';
 import { createInstances, requestConfig } from './instances';
+import { limitText } from './limits';
 
 /** octokit's fallback when a secondary-rate-limit 429 has no Retry-After, in seconds. */
 const FALLBACK_RETRY_AFTER_S = 60;
@@ -10,13 +11,34 @@ const FALLBACK_RETRY_AFTER_S = 60;
 const OCTOKIT_GLOBAL_CONCURRENT = 10;
 
 /** A limiter of `requests` per window refilled by Bottleneck's reservoir interval (a fixed window). */
-function reservoir(limit: KnownLimits['app']): Bottleneck.ConstructorOptions {
+function reservoir(limit: ClientLimit, concurrent = limit.concurrent): Bottleneck.ConstructorOptions {
   return {
     reservoir: limit.requests,
     reservoirRefreshAmount: limit.requests,
     reservoirRefreshInterval: limit.perMs,
-    maxConcurrent: limit.concurrent,
+    maxConcurrent: concurrent ?? null,
   };
+}
+
+/**
+ * The app limiter: octokit's global 10 in flight (or the server's concurrency), with the app's quota as a
+ * reservoir, or a bucket's rate as `minTime` (octokit paces its write group so; a reservoir of 1 refreshed
+ * every 50 ms would move only on Bottleneck's 250 ms heartbeat).
+ */
+function appOptions(limits: KnownLimits | undefined): Bottleneck.ConstructorOptions {
+  if (limits?.bucket) return { minTime: 1000 / limits.bucket.rate, maxConcurrent: OCTOKIT_GLOBAL_CONCURRENT };
+  if (limits?.app) return reservoir(limits.app, limits.app.concurrent ?? OCTOKIT_GLOBAL_CONCURRENT);
+  return { maxConcurrent: OCTOKIT_GLOBAL_CONCURRENT };
+}
+
+function describeLimits(limits: KnownLimits | undefined): string {
+  const app = limits?.bucket
+    ? `app: minTime ${1000 / limits.bucket.rate} ms, maxConcurrent ${OCTOKIT_GLOBAL_CONCURRENT}`
+    : limits?.app
+      ? `app: reservoir ${limits.app.requests} refreshed every ${limits.app.perMs} ms, maxConcurrent ${limits.app.concurrent ?? OCTOKIT_GLOBAL_CONCURRENT}`
+      : `app: maxConcurrent ${OCTOKIT_GLOBAL_CONCURRENT} (octokit default), no rate`;
+  const token = limits?.token ? `; Group per token: reservoir ${limitText(limits.token)}` : '';
+  return `${app}${token}; on("failed") → Retry-After`;
 }
 
 /**
@@ -25,19 +47,17 @@ function reservoir(limit: KnownLimits['app']): Bottleneck.ConstructorOptions {
  * (octokit's groups are keyed and shared by every instance, so the app's instances share them here too).
  * Retries are scheduled with { priority: 0, weight: 0 }, as octokit does, so they skip the queue and take
  * no reservoir or concurrency. Limits unknown: octokit's defaults (10 concurrent for the app, no rate).
+ * A server without a token limit gets no token Group.
  */
 export const bottleneckContender: Contender = {
   id: 'bottleneck',
   name: 'Bottleneck (octokit-style)',
-  describe: (known) =>
-    known
-      ? 'app: reservoir 50 refreshed every 1000 ms, maxConcurrent 10; Group per token: reservoir 16/1000 ms, maxConcurrent 5; on("failed") → Retry-After'
-      : 'app: maxConcurrent 10 (octokit default), no rate; on("failed") → Retry-After',
+  describe: describeLimits,
   create(setup) {
     const apis = createInstances(setup);
     const retryLimiter = new Bottleneck();
-    const app = new Bottleneck(setup.limits ? reservoir(setup.limits.app) : { maxConcurrent: OCTOKIT_GLOBAL_CONCURRENT });
-    const tokens = setup.limits ? new Bottleneck.Group(reservoir(setup.limits.token)) : undefined;
+    const app = new Bottleneck(appOptions(setup.limits));
+    const tokens = setup.limits?.token ? new Bottleneck.Group(reservoir(setup.limits.token)) : undefined;
 
     retryLimiter.on('failed', (error: AxiosError, info) => {
       const response = error.response;

@@ -1,7 +1,7 @@
 import axiosRetry from 'axios-retry';
 import { MAX_RETRIES } from '../config';
 import type { Contender } from '../types';
-import { rateLimitedInstances } from './axios-rate-limit';
+import { limiterText, rateLimitedInstances } from './axios-rate-limit';
 import { retryOn429 } from './axios-retry';
 import { requestConfig } from './instances';
 
@@ -9,10 +9,11 @@ import { requestConfig } from './instances';
 export const rateLimitPlusRetry: Contender = {
   id: 'rate-limit+retry',
   name: 'axios-rate-limit + axios-retry',
-  describe: (known) =>
-    known
-      ? `shared limiter of 50 per 1000 ms, then axios-retry as above (${MAX_RETRIES} retries, 429, exponentialDelay)`
-      : 'no limiter (needs limits), axios-retry as above',
+  describe: (known) => {
+    const limiter = limiterText(known);
+    const retry = `axios-retry as above (${MAX_RETRIES} retries, 429, exponentialDelay)`;
+    return limiter ? `${limiter}, then ${retry}` : `no limiter (needs limits), ${retry}`;
+  },
   create(setup) {
     const apis = rateLimitedInstances(setup);
     for (const api of apis) axiosRetry(api, retryOn429);

@@ -1,3 +1,4 @@
+import { KNOWN } from '../config';
 import type { OverheadResult } from '../overhead';
 import type { PacingResult } from '../pacing';
 import type { ScaleResult } from '../scale';
@@ -94,7 +95,7 @@ export interface LatestReport {
 function configurations(contenders: readonly Contender[]): string {
   return table(
     ['contender', 'limits known', 'limits unknown'],
-    contenders.map((c) => [c.name, `\`${c.describe(true)}\``, `\`${c.describe(false)}\``]),
+    contenders.map((c) => [c.name, `\`${c.describe(KNOWN)}\``, `\`${c.describe(undefined)}\``]),
   );
 }
 

@@ -1,4 +1,7 @@
-/** Hand-written SVG: one panel per contender, accepted requests per second against the limit, 429s as ticks. */
+/**
+ * Hand-written SVG: one panel per contender, accepted requests per second against the limit, 429s as ticks.
+ * The servers section's charts (one line per contender, grouped bars) are in svg-lines.ts and svg-bars.ts.
+ */
 
 export interface ChartSeries {
   name: string;
@@ -32,8 +35,8 @@ const GAP = 34;
 const BOTTOM = 46;
 const RED = '#d62728';
 
-const esc = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-const fmt = (n: number): string => (Math.round(n * 10) / 10).toString();
+export const esc = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+export const fmt = (n: number): string => (Math.round(n * 10) / 10).toString();
 
 /** Accepted arrivals in the trailing window, evaluated at the end of every bin. */
 export function trailingRate(accepted: readonly number[], binMs: number, windowMs: number, bins: number): number[] {
@@ -53,7 +56,7 @@ export function trailingRate(accepted: readonly number[], binMs: number, windowM
   return out;
 }
 
-function secondsStep(spanS: number): number {
+export function secondsStep(spanS: number): number {
   return spanS <= 12 ? 1 : spanS <= 30 ? 2 : 5;
 }
 
