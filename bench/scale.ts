@@ -44,9 +44,31 @@ export interface TokensResult {
   timers: TimerCounts;
 }
 
+/** One run of `keys` tokens saturated at once. */
+export interface SaturatedResult {
+  keys: number;
+  requestsPerKey: number;
+  /** Runs of `keys` fresh tokens, so that every row measures at least SATURATED_MIN_REQUESTS requests. */
+  runs: number;
+  requests: number;
+  failures: number;
+  /** The token's window (ms). */
+  windowMs: number;
+  /** Wall time of one run (the limits make it about requestsPerKey / limit windows). */
+  wallMsPerRun: number;
+  /** CPU (user + system) of firing, pacing and answering every request, per request. */
+  cpuUsPerRequest: number;
+  /** Requests waiting on token keys right after the first run was fired (guard stats), and on how many keys. */
+  queuedSeen: number;
+  keysWaiting: number;
+  timers: TimerCounts;
+}
+
 export interface ScaleResult {
   queued: QueuedResult;
   tokens: TokensResult;
+  /** 10, 100 and 1,000 keys saturated at once: CPU per request should not grow with the keys. */
+  saturated: SaturatedResult[];
 }
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -193,8 +215,71 @@ export async function measureTokens(plugin: Plugin, tokens = DISTINCT_TOKENS): P
   };
 }
 
+export const SATURATED_KEYS = [10, 100, 1000];
+const SATURATED_PER_KEY = 8;
+const SATURATED_MIN_REQUESTS = 3000;
+/**
+ * Per token: 2 starts per window and 2 in flight, so 8 requests take four windows, 6 of them waiting at
+ * first. The window is 0.2 ms per key (20 ms at least): long enough that it binds even when a window's
+ * 2 starts of every key take a good part of it, and the event loop is as busy at 10 keys as at 1,000,
+ * so that idle time does not weigh on the CPU per request of the small rows more than of the large.
+ */
+export const saturatedTokenLimit = (keys: number) => ({ requests: 2, perMs: Math.max(20, keys / 5), concurrent: 2 });
+
+/**
+ * `keys` tokens, each with a small limit, `perKey` requests on each fired at once: every key is saturated
+ * and has requests waiting on it together. Counts the timers (one per waiting key at most) and the CPU per
+ * request, which must not grow with the number of keys (nothing may scan every key per wake-up).
+ */
+export async function measureSaturated(plugin: Plugin, keys: number, perKey = SATURATED_PER_KEY): Promise<SaturatedResult> {
+  const clock = new CountingClock(plugin.systemClock);
+  const store = new plugin.MemoryStore({ clock });
+  const api = instance(okAdapter);
+  const guard = plugin.rateGuard(api, {
+    clientId: `scale-saturated-${keys}`,
+    store,
+    limits: { client: { requests: 1_000_000, perMs: 1000 }, token: saturatedTokenLimit(keys) },
+  });
+  const runs = Math.max(1, Math.ceil(SATURATED_MIN_REQUESTS / (keys * perKey)));
+  let failures = 0;
+  let queuedSeen = 0;
+  let keysWaiting = 0;
+  let cpuUs = 0;
+  let wallMs = 0;
+  for (let run = 0; run < runs; run++) {
+    const started = performance.now();
+    const cpu = process.cpuUsage();
+    const calls: Array<Promise<void>> = [];
+    for (let k = 0; k < keys; k++) {
+      const headers = { Authorization: `Bearer run-${run}-key-${k}` };
+      for (let i = 0; i < perKey; i++) calls.push(api.get(`/s/${k}/${i}`, { headers }).then(() => undefined, () => void failures++));
+    }
+    await nextTurn();
+    cpuUs += cpuMicros(cpu);
+    // Outside the CPU measured: stats() builds a snapshot of every key.
+    if (run === 0) {
+      const waiting = (await guard.stats()).keys.filter((key) => key.level === 'token' && key.queued > 0);
+      keysWaiting = waiting.length;
+      queuedSeen = waiting.reduce((sum, key) => sum + key.queued, 0);
+    }
+    const resumed = process.cpuUsage();
+    await Promise.all(calls);
+    cpuUs += cpuMicros(resumed);
+    wallMs += performance.now() - started;
+  }
+  const timers = clock.snapshot();
+  guard.detach();
+  store.clear();
+  const requests = runs * keys * perKey;
+  return { keys, requestsPerKey: perKey, windowMs: saturatedTokenLimit(keys).perMs, runs, requests, failures, wallMsPerRun: wallMs / runs, cpuUsPerRequest: cpuUs / requests, queuedSeen, keysWaiting, timers };
+}
+
 export async function measureScale(plugin: Plugin): Promise<ScaleResult> {
   const queued = await measureQueued(plugin);
   const tokens = await measureTokens(plugin);
-  return { queued, tokens };
+  const saturated: SaturatedResult[] = [];
+  // Once unmeasured first, so that the smallest row does not pay for the JIT warming up.
+  await measureSaturated(plugin, SATURATED_KEYS[0]);
+  for (const keys of SATURATED_KEYS) saturated.push(await measureSaturated(plugin, keys));
+  return { queued, tokens, saturated };
 }

@@ -1,17 +1,22 @@
 /** The overhead and scale tables (bench/overhead.ts, bench/scale.ts), for the terminal and latest.md. */
 import type { OverheadResult } from '../overhead';
-import type { ScaleResult } from '../scale';
+import type { SaturatedResult, ScaleResult } from '../scale';
 import { bytes, micros, seconds, table } from './format';
 
 export function overheadTable(o: OverheadResult): string {
+  const bare = o.rows[0];
   return table(
-    ['', 'µs per request (median)', 'fastest round', 'slowest round'],
-    [
-      ['bare axios', micros(o.bareUs), micros(Math.min(...o.bareRounds)), micros(Math.max(...o.bareRounds))],
-      ['axios + axios-rate-guard', micros(o.guardedUs), micros(Math.min(...o.guardedRounds)), micros(Math.max(...o.guardedRounds))],
-      ['added by the guard', micros(o.guardedUs - o.bareUs), '', ''],
-      ['ratio guarded / bare', `**${o.ratio.toFixed(3)}×**`, '', ''],
-    ],
+    ['', 'configured', 'wall µs per request (median)', 'added', 'wall × bare', 'CPU µs per request (median)', 'CPU × bare', 'wall: fastest–slowest round'],
+    o.rows.map((row) => [
+      row.name,
+      row.setup,
+      micros(row.wallUs),
+      row === bare ? '' : micros(row.wallUs - bare.wallUs),
+      row === bare ? '' : row.id === 'rate-guard' ? `**${row.wallRatio.toFixed(3)}×**` : `${row.wallRatio.toFixed(3)}×`,
+      micros(row.cpuUs),
+      row === bare ? '' : `${row.cpuRatio.toFixed(3)}×`,
+      `${micros(Math.min(...row.wallRounds))}–${micros(Math.max(...row.wallRounds))}`,
+    ]),
   );
 }
 
@@ -44,5 +49,23 @@ export function scaleTables(s: ScaleResult): string {
       ['setTimer calls: for requests / housekeeping', `${t.timers.setWaiting} / ${t.timers.setHousekeeping}`],
     ],
   );
-  return `${queued}\n\n${tokens}`;
+  return `${queued}\n\n${tokens}\n\n${saturatedTable(s.saturated)}`;
+}
+
+/** Keys saturated at once: CPU per request and live timers as the keys grow. */
+export function saturatedTable(rows: readonly SaturatedResult[]): string {
+  return table(
+    ['keys saturated at once', 'requests (runs × keys × per key)', 'token window', 'waiting right after firing', 'CPU per request', 'most live timers at once', 'setTimer calls (fired, cleared)', 'wall per run', 'failed'],
+    rows.map((r) => [
+      r.keys.toLocaleString('en'),
+      `${r.requests.toLocaleString('en')} (${r.runs} × ${r.keys.toLocaleString('en')} × ${r.requestsPerKey})`,
+      `2 per ${r.windowMs} ms, 2 in flight`,
+      `${r.queuedSeen.toLocaleString('en')} on ${r.keysWaiting.toLocaleString('en')} keys`,
+      micros(r.cpuUsPerRequest),
+      r.timers.peakWaiting.toLocaleString('en'),
+      `${r.timers.setWaiting.toLocaleString('en')} (${r.timers.fired.toLocaleString('en')}, ${r.timers.cleared.toLocaleString('en')})`,
+      seconds(r.wallMsPerRun),
+      String(r.failures),
+    ]),
+  );
 }
