@@ -11,19 +11,23 @@ interface PauseEvidence {
 }
 
 /**
- * Arrivals while the server had asked the app to wait, from the server's log in arrival order. The
- * emulators say so themselves (`duringPause`: their pause, penalty included). nginx, express and fastify
- * keep no pause, so it is what their 429s asked: from a 429, until its Retry-After has passed (a later
- * 429's Retry-After extends it). `late`: arrivals more than ON_THE_WIRE_MS after the 429 that began the
- * pause, sent when the client could have known.
+ * Arrivals while the server had the app paused, from the server's log in arrival order. The emulators say
+ * so themselves (`duringPause`: their pause, penalty included). nginx, express and fastify keep no pause,
+ * so it is what their 429s said: from a 429 until its Retry-After has passed (a later 429's extends it) or
+ * the server accepts a request again, whichever comes first. Retry-After is in whole seconds (express and
+ * fastify round the window's end up, nginx's is static), so the limiter is often open before it ends; an
+ * arrival it accepts shows that it was, and ends the pause. `late`: arrivals more than ON_THE_WIRE_MS after
+ * the 429 that began the pause, sent when the client could have known.
  */
 export function arrivalsDuringPause(arrivals: readonly PauseEvidence[]): { during: number; late: number } {
   const serverKnows = arrivals.some((a) => a.duringPause !== undefined);
+  const accepted = (a: PauseEvidence) => a.status >= 200 && a.status < 300;
   let pauseStart = -Infinity;
   let pausedUntil = -Infinity;
   let during = 0;
   let late = 0;
   for (const a of arrivals) {
+    if (!serverKnows && accepted(a)) pausedUntil = -Infinity;
     const paused = serverKnows ? a.duringPause === true : a.t < pausedUntil;
     if (paused) {
       during++;

@@ -35,7 +35,7 @@ function lineSeries(cell: ServerCell) {
 function serverChart(server: ServerResult, date: string): string {
   return renderLinesChart({
     title: `${server.target.id}: ${server.target.title}`,
-    subtitle: `${server.target.limits} · ideal ${seconds(server.target.ideal.ms)} · median run of each contender · ${date.slice(0, 10)}`,
+    subtitles: [`Server: ${server.target.limits}.`, `Ideal ${seconds(server.target.ideal.ms)} · the median run of each contender · ${date.slice(0, 10)}`],
     limitPerSecond: server.sustainedLimit,
     limitLabel: `the server's sustained limit, ${server.sustainedLimit} per s`,
     binMs: CURVE_BIN_MS,

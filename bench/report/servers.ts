@@ -9,18 +9,19 @@ import type { Machine } from './machine';
 export const summaryChartFile = 'servers-summary.svg';
 export const serverChartFile = (serverId: string): string => `servers-${serverId}.svg`;
 
-const ratio = (value: number): string => (Number.isFinite(value) ? `${value.toFixed(2)}×` : 'lost');
+const ratio = (value: number): string => (Number.isFinite(value) ? value.toFixed(2) : 'lost');
 
-/** "1.03× (1.02–1.05×)"; a median run that lost requests is "lost". */
+/** "1.03× (1.02–1.05)", "1.03×" when every run agrees; a median run that lost requests is "lost". */
 export function ratioText(s: Spread): string {
   if (!Number.isFinite(s.median)) return 'lost';
-  return s.min === s.max ? ratio(s.median) : `${ratio(s.median)} (${ratio(s.min)}–${ratio(s.max)})`;
+  const [min, max] = [ratio(s.min), ratio(s.max)];
+  return min === max ? `${ratio(s.median)}×` : `${ratio(s.median)}× (${min}–${max})`;
 }
 
 /** "4 (3–6)", or "4" when every run agrees. */
 export function countText(s: Spread, digits = 0): string {
   const n = (v: number) => v.toFixed(digits);
-  return s.min === s.max ? n(s.median) : `${n(s.median)} (${n(s.min)}–${n(s.max)})`;
+  return n(s.min) === n(s.max) ? n(s.median) : `${n(s.median)} (${n(s.min)}–${n(s.max)})`;
 }
 
 function timeText(run: LearningRun): string {
@@ -36,20 +37,31 @@ export function serversProgressLine(name: string, run: LearningRun, repeat: numb
   );
 }
 
-/** A summary cell: × ideal and 429s, lost requests when there were, arrivals during a pause when there were. */
-function summaryCell(cell: ServerCell): string {
+/** × ideal, or the requests lost when the median run lost any. */
+function timeCell(cell: ServerCell): string {
   const s = cell.summary;
-  const parts = [Number.isFinite(s.ratio.median) ? `**${ratioText(s.ratio)}**` : `lost ${countText(s.lost)}`, `${countText(s.rejected429)} × 429`];
-  if (Number.isFinite(s.ratio.median) && s.lost.max > 0) parts.push(`lost ${countText(s.lost)}`);
-  if (s.duringPause.max > 0) parts.push(`${countText(s.duringPause)} in a pause`);
-  return parts.join(' · ');
+  return Number.isFinite(s.ratio.median) ? ratioText(s.ratio) : `lost ${countText(s.lost)}`;
 }
 
-/** One row per contender, one column per server. */
-export function serversSummaryTable(result: ServersResult): string {
-  const header = ['contender', ...result.servers.map((s) => `${s.target.id} (ideal ${seconds(s.target.ideal.ms)})`)];
-  const rows = result.servers[0]?.cells.map((cell, index) => [cell.name, ...result.servers.map((s) => summaryCell(s.cells[index]))]) ?? [];
+/** 429s · arrivals during a pause. */
+function refusalsCell(cell: ServerCell): string {
+  return `${countText(cell.summary.rejected429)} · ${countText(cell.summary.duringPause)}`;
+}
+
+/** One row per contender, one column per server, `cell` of each. */
+function byContender(result: ServersResult, first: string, cell: (c: ServerCell) => string): string {
+  const header = [first, ...result.servers.map((s) => `${s.target.id} (ideal ${seconds(s.target.ideal.ms)})`)];
+  const rows = result.servers[0]?.cells.map((c, index) => [c.name, ...result.servers.map((s) => cell(s.cells[index]))]) ?? [];
   return table(header, rows);
+}
+
+/** The two summary tables: × ideal (or lost), then 429s and arrivals during a pause. */
+export function serversSummaryTable(result: ServersResult): string {
+  return [
+    byContender(result, '× ideal (or lost requests)', timeCell),
+    '',
+    byContender(result, '429s · arrivals during a pause', refusalsCell),
+  ].join('\n');
 }
 
 export function serverTable(server: ServerResult): string {
@@ -81,17 +93,18 @@ export function versionsText(versions: Record<string, string>): string {
 
 const HOW_TO_READ = [
   'Each cell is the **median** of the runs, with the min–max in brackets. *× ideal*: time from firing the burst to',
-  'the last answer over the fastest the server\'s limits allow; *lost* requests were never accepted (failed, or still',
-  'pending at the cap and aborted); a run that lost any is not timed, and a median run that lost is shown as *lost*.',
-  '*429s* and *during a pause* are counted by the server: arrivals while the emulator had paused the app or token,',
-  'or, for nginx, express and fastify (which keep no pause), arrivals before the Retry-After of an earlier 429 had',
-  'passed; *late*: more than 100 ms after the 429 that began the pause (the others were already on the wire).',
+  'the last answer over the fastest the server\'s limits allow (1.00× is the physical limit); *lost*: requests never',
+  'accepted (they failed, or were still pending at the cap and aborted). A run that lost any has no time: it sorts',
+  'last, and when the median run lost requests the cell shows how many. *429s* and *arrivals during a pause* are',
+  'the server\'s counts: arrivals while the emulator had paused the app or token, or, for nginx, express and',
+  'fastify (which keep no pause), arrivals after a 429 before its Retry-After had passed and before the server',
+  'accepted a request again (bench/pauses.ts).',
 ];
 
 function metaLine(host: Machine, result: ServersResult): string {
   return (
-    `${host.date} · ${host.cpu}, ${host.cores} cores, ${host.memoryGb} GB · ${host.os} · Node ${host.node} · ` +
-    `${result.runsPerCell} runs per cell · cap ${result.capIdealMultiple}× ideal · section took ${seconds(result.durationMs)}`
+    `${host.date.slice(0, 16).replace('T', ' ')} UTC on ${host.cpu}, ${host.cores} cores, ${host.memoryGb} GB, ${host.os}, Node ${host.node}; ` +
+    `${result.runsPerCell} runs per cell, cap ${result.capIdealMultiple}× ideal; the section took ${(result.durationMs / 60_000).toFixed(1)} min`
   );
 }
 
@@ -137,9 +150,11 @@ export function serversReadmeRegion(host: Machine, versions: Record<string, stri
     .map((s) => `![${s.target.id}: accepted per second over time, one line per contender](${resultsDir}/${serverChartFile(s.target.id)})`);
   return [
     `<!-- generated by npm run bench -- --only servers (bench/report/servers.ts); edits here are overwritten -->`,
-    `Every contender against real server-side limiters on 127.0.0.1, each configured as its own docs recommend`,
-    `(told the server's limits in its own terms where it takes any; bench/README.md, "Servers"). Taken`,
-    `${metaLine(host, result)}; ${versionsText(versions)}. Full tables: [bench/results/servers.md](${resultsDir}/servers.md).`,
+    `Every contender against real server-side limiters on 127.0.0.1, each configured as its own docs recommend and`,
+    `told the server's limits in its own terms where it takes any (configurations: [bench/README.md](bench/README.md), "Servers").`,
+    `Taken ${metaLine(host, result)}.`,
+    `Versions: ${versionsText(versions)}. Full tables (time, 429s, lost, arrivals during a pause and how late, per server):`,
+    `[${resultsDir}/servers.md](${resultsDir}/servers.md).`,
     '',
     ...HOW_TO_READ,
     '',

@@ -41,10 +41,14 @@ export function renderBarsChart(input: BarsChartInput): string {
     `<text x="${LEFT}" y="22" font-size="15" font-weight="bold">${esc(input.title)}</text>`,
     `<text x="${LEFT}" y="40" fill="#444">${esc(input.subtitle)}</text>`,
   ];
-  input.series.forEach((s, i) => {
+  const legend = [...input.series.map((s) => ({ name: s.name, mark: `<rect width="12" height="10" fill="${s.color}"/>` })), {
+    name: input.reference.label,
+    mark: `<line x1="0" y1="5" x2="14" y2="5" stroke="#333" stroke-dasharray="5,3"/>`,
+  }];
+  legend.forEach((s, i) => {
     const lx = LEFT + (i % LEGEND_COLUMNS) * (plotWidth / LEGEND_COLUMNS);
     const ly = 58 + Math.floor(i / LEGEND_COLUMNS) * 16;
-    out.push(`<rect x="${fmt(lx)}" y="${ly - 9}" width="12" height="10" fill="${s.color}"/>`, `<text x="${fmt(lx + 17)}" y="${ly}" fill="#333">${esc(s.name)}</text>`);
+    out.push(`<g transform="translate(${fmt(lx)} ${ly - 9})">${s.mark}</g>`, `<text x="${fmt(lx + 19)}" y="${ly}" fill="#333">${esc(s.name)}</text>`);
   });
   out.push(`<rect x="${LEFT}" y="${TOP}" width="${plotWidth}" height="${PLOT}" fill="#fafafa" stroke="#ddd"/>`);
   for (let v = 0.5; v <= input.yMax + 1e-9; v += 0.5) {
@@ -53,12 +57,7 @@ export function renderBarsChart(input: BarsChartInput): string {
       `<text x="${LEFT - 6}" y="${fmt(y(v) + 4)}" text-anchor="end" fill="#555">${v.toFixed(1)}×</text>`,
     );
   }
-  const ref = fmt(y(input.reference.value));
-  out.push(
-    `<text x="${LEFT - 6}" y="${bottom + 4}" text-anchor="end" fill="#555">0</text>`,
-    `<line x1="${LEFT}" y1="${ref}" x2="${LEFT + plotWidth}" y2="${ref}" stroke="#333" stroke-dasharray="5,3"/>`,
-    `<text x="${LEFT + plotWidth - 4}" y="${fmt(y(input.reference.value) - 4)}" text-anchor="end" fill="#333">${esc(input.reference.label)}</text>`,
-  );
+  out.push(`<text x="${LEFT - 6}" y="${bottom + 4}" text-anchor="end" fill="#555">0</text>`);
   input.groups.forEach((group, g) => {
     const groupLeft = LEFT + g * groupWidth + groupWidth * 0.07;
     group.values.forEach((value, i) => {
@@ -77,6 +76,9 @@ export function renderBarsChart(input: BarsChartInput): string {
     });
     out.push(`<text x="${fmt(LEFT + g * groupWidth + groupWidth / 2)}" y="${bottom + 18}" text-anchor="middle" fill="#333">${esc(group.label)}</text>`);
   });
+  // Over the bars: a bar above the reference still shows where it lies.
+  const ref = fmt(y(input.reference.value));
+  out.push(`<line x1="${LEFT}" y1="${ref}" x2="${LEFT + plotWidth}" y2="${ref}" stroke="#333" stroke-dasharray="5,3"/>`);
   out.push(`<text x="${LEFT + plotWidth / 2}" y="${bottom + 36}" text-anchor="middle" fill="#333">time to the last answer / ideal (median of the runs; whiskers: min–max)</text>`);
   out.push('</svg>');
   return `${out.join('\n')}\n`;

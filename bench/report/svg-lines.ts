@@ -14,7 +14,8 @@ export interface LineSeries {
 
 export interface LinesChartInput {
   title: string;
-  subtitle: string;
+  /** Lines under the title. */
+  subtitles: readonly string[];
   /** The accepted rate the server allows once its burst is spent (per second): a dashed line. */
   limitPerSecond: number;
   limitLabel: string;
@@ -25,7 +26,7 @@ export interface LinesChartInput {
 const WIDTH = 960;
 const LEFT = 56;
 const RIGHT = 28;
-const TOP = 62;
+const SUBTITLE_ROW = 17;
 const PLOT = 300;
 const LEGEND_ROW = 18;
 const WINDOW_MS = 1000;
@@ -51,6 +52,7 @@ export function renderLinesChart(input: LinesChartInput): string {
   const peak = Math.max(input.limitPerSecond, ...rates.flat());
   const yMax = Math.ceil((peak * 1.15) / 10) * 10;
   const plotWidth = WIDTH - LEFT - RIGHT;
+  const TOP = 30 + input.subtitles.length * SUBTITLE_ROW + 10;
   const bottom = TOP + PLOT;
   const height = bottom + 44 + input.series.length * LEGEND_ROW + 10;
   const x = (ms: number): number => LEFT + (Math.min(ms, xMaxMs) / xMaxMs) * plotWidth;
@@ -62,7 +64,7 @@ export function renderLinesChart(input: LinesChartInput): string {
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="12">`,
     `<rect width="${WIDTH}" height="${height}" fill="#ffffff"/>`,
     `<text x="${LEFT}" y="22" font-size="15" font-weight="bold">${esc(input.title)}</text>`,
-    `<text x="${LEFT}" y="40" fill="#444">${esc(input.subtitle)}</text>`,
+    ...input.subtitles.map((line, i) => `<text x="${LEFT}" y="${40 + i * SUBTITLE_ROW}" fill="#444">${esc(line)}</text>`),
     `<rect x="${LEFT}" y="${TOP}" width="${plotWidth}" height="${PLOT}" fill="#fafafa" stroke="#ddd"/>`,
   ];
   for (let v = yStep; v < yMax; v += yStep) {
