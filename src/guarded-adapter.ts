@@ -56,6 +56,9 @@ export interface GuardContext {
 
 let callSeq = 0;
 
+/** The per-request options of a request that has none: one shared object, not one per call. */
+const NO_REQUEST_OPTIONS: RateGuardRequestOptions = Object.freeze({});
+
 /**
  * The guard's adapters, one per adapter they stand in front of: the request interceptor only swaps
  * `config.adapter`, allocating nothing per request. Gating and replaying below the interceptors means a
@@ -142,7 +145,7 @@ class GuardedCall implements WaitOptions, SendListener {
     private readonly adapter: AxiosAdapter,
   ) {
     const { options, store } = ctx;
-    this.perRequest = config.rateGuard ?? {};
+    this.perRequest = config.rateGuard ?? NO_REQUEST_OPTIONS;
     this.keys = keysFor(ctx, this.config);
     this.startedAt = store.clock.now();
     const deadlineMs = this.perRequest.deadlineMs ?? options.deadlineMs;

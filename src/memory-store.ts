@@ -173,8 +173,10 @@ class KeyRecord {
 export class MemoryStore implements RateLimitStore {
   readonly clock: Clock;
   private readonly records = new Map<string, KeyRecord>();
-  /** Reused by acquire (synchronous, never re-entered) to hold the records of one decision. */
+  /** Reused by acquire and admit (synchronous, never re-entered) to hold the records of one decision. */
   private readonly scratch: KeyRecord[] = [];
+  /** Reused by heldBack: the records of `keys` that exist, looked up once (undefined for the others). */
+  private readonly found: Array<KeyRecord | undefined> = [];
   private readonly idleTtlMs: number;
   private readonly sweepIntervalMs: number;
   private sweepTimer: TimerHandle | undefined;
@@ -198,8 +200,9 @@ export class MemoryStore implements RateLimitStore {
     const held = this.heldBack(keys, undefined, now);
     if (held) return held;
     const records = this.scratch;
-    records.length = 0;
-    for (const spec of keys) records.push(this.record(spec, now));
+    // Filled in place (no truncation to 0 and regrowth per call); heldBack has looked the records up.
+    for (let i = 0; i < keys.length; i++) records[i] = this.record(keys[i], now, this.found[i]);
+    if (records.length > keys.length) records.length = keys.length;
     const shared = keys[0].level === 'client' ? records[0].tokenNamed : undefined;
     if (shared) for (let i = 1; i < keys.length; i++) if (keys[i].level === 'token') this.adoptShared(records[i], shared, now);
     for (let i = 0; i < keys.length; i++) {
@@ -236,21 +239,22 @@ export class MemoryStore implements RateLimitStore {
   admit(keys: readonly KeySpec[]): Lease {
     const now = this.clock.now();
     const records = this.scratch;
-    records.length = 0;
-    for (const spec of keys) {
-      const record = this.record(spec, now);
-      this.logs(record, spec.marginMs, now);
-      records.push(record);
+    for (let i = 0; i < keys.length; i++) {
+      const record = this.record(keys[i], now);
+      this.logs(record, keys[i].marginMs, now);
+      records[i] = record;
     }
+    if (records.length > keys.length) records.length = keys.length;
     return this.grant(records, now);
   }
 
   /** Takes a start and a slot on each of `records` (acquire has checked them, or admit does not). */
   private grant(records: readonly KeyRecord[], now: number): MemoryLease {
-    const lease: MemoryLease = { at: now, entries: [] };
-    for (const record of records) {
+    const lease: MemoryLease = { at: now, entries: new Array<WindowEntry | WindowEntry[] | undefined>(records.length) };
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i];
       const { logs } = record;
-      lease.entries.push(logs.length === 0 ? undefined : logs.length === 1 ? logs[0].record(now) : logs.map((log) => log.record(now)));
+      lease.entries[i] = logs.length === 0 ? undefined : logs.length === 1 ? logs[0].record(now) : logs.map((log) => log.record(now));
       record.inFlight++;
       record.lastUsed = now;
       record.lastStartAt = now;
@@ -264,26 +268,23 @@ export class MemoryStore implements RateLimitStore {
     return lease;
   }
 
-  /** The first of `keys` that is paused here, as acquire would refuse it; undefined when none is. */
-  private pauseOf(keys: readonly KeySpec[], now: number): AcquireResult | undefined {
-    for (const spec of keys) {
-      const pausedUntil = this.records.get(spec.id)?.pausedUntil ?? 0;
-      if (pausedUntil > now) return { ok: false, key: spec.id, reason: 'paused', retryInMs: pausedUntil - now };
-    }
-    return undefined;
-  }
-
   /**
    * The first of `keys` held back by what this store knows, as acquire would hold it: paused, or sending
    * its one probe after a pause with the probe still out (then look again after `probeRetryMs`, or at its
-   * answer). Undefined when none is.
+   * answer). Undefined when none is. Leaves the records it found in `found`, for acquire.
    */
   heldBack(keys: readonly KeySpec[], probeRetryMs?: number, now = this.clock.now()): AcquireResult | undefined {
-    const paused = this.pauseOf(keys, now);
-    if (paused) return paused;
-    for (const spec of keys) {
-      const record = this.records.get(spec.id);
-      if (record?.probing && record.inFlight > 0) return { ok: false, key: spec.id, reason: 'concurrency', retryInMs: probeRetryMs };
+    const found = this.found;
+    for (let i = 0; i < keys.length; i++) found[i] = this.records.get(keys[i].id);
+    if (found.length > keys.length) found.length = keys.length;
+    // Pauses first: the first paused key, whatever the keys before it are doing.
+    for (let i = 0; i < keys.length; i++) {
+      const pausedUntil = found[i]?.pausedUntil ?? 0;
+      if (pausedUntil > now) return { ok: false, key: keys[i].id, reason: 'paused', retryInMs: pausedUntil - now };
+    }
+    for (let i = 0; i < keys.length; i++) {
+      const record = found[i];
+      if (record?.probing && record.inFlight > 0) return { ok: false, key: keys[i].id, reason: 'concurrency', retryInMs: probeRetryMs };
     }
     return undefined;
   }
@@ -442,8 +443,9 @@ export class MemoryStore implements RateLimitStore {
     this.sweepTimer = undefined;
   }
 
-  private record(spec: KeySpec, now: number): KeyRecord {
-    let record = this.records.get(spec.id);
+  /** The key's record, created if new, configured with `spec`. `known`: the record if already looked up. */
+  private record(spec: KeySpec, now: number, known?: KeyRecord): KeyRecord {
+    let record = known ?? this.records.get(spec.id);
     if (!record) {
       record = new KeyRecord(spec.level, now);
       this.records.set(spec.id, record);

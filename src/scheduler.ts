@@ -196,8 +196,10 @@ export class Scheduler {
    */
   acquire(keys: readonly KeySpec[], options: WaitOptions): Granted | Promise<Granted> {
     // Joining an existing queue keeps order: a newcomer never overtakes requests already waiting on its keys.
-    for (const key of keys) {
-      if (this.queues.get(key.id)?.live) return this.wait(keys, options, { key: key.id });
+    if (this.queues.size > 0) {
+      for (const key of keys) {
+        if (this.queues.get(key.id)?.live) return this.wait(keys, options, { key: key.id });
+      }
     }
     let result: AcquireResult | Promise<AcquireResult>;
     try {
@@ -244,6 +246,7 @@ export class Scheduler {
   }
 
   private wake(keys: readonly KeySpec[]): void {
+    if (this.queues.size === 0) return; // nobody waits anywhere: the usual case
     for (const key of keys) if (this.queues.has(key.id)) this.drain(key.id);
   }
 

@@ -37,13 +37,59 @@ export interface WindowEntry {
   written: number | undefined;
 }
 
+/**
+ * A request's entry as its holder sees it (the store's lease), and the way to its copy in the ring: what
+ * is set on it is set there too, while the log still holds it. The ring keeps plain numbers, not these
+ * objects: a busy key's log holds a window's worth of entries (100,000 at 100,000 per second), and as
+ * objects each would outlive the young generation and be collected again by the old one. A handle lives
+ * as long as its request's lease.
+ */
+class EntryHandle implements WindowEntry {
+  private stampValue = Infinity;
+  private writtenValue: number | undefined = undefined;
+
+  constructor(
+    readonly start: number,
+    /** The log that recorded it, and its place in that log's sequence of entries. */
+    private readonly log: SlidingWindowLog,
+    private readonly seq: number,
+  ) {}
+
+  get stamp(): number {
+    return this.stampValue;
+  }
+
+  set stamp(stamp: number) {
+    this.stampValue = stamp;
+    this.log.update(this.seq, STAMP, stamp);
+  }
+
+  get written(): number | undefined {
+    return this.writtenValue;
+  }
+
+  set written(at: number | undefined) {
+    this.writtenValue = at;
+    this.log.update(this.seq, WRITTEN, at ?? NaN);
+  }
+}
+
 /** The ring starts this small and doubles as needed, so a key with a limit of 100,000 costs nothing until used. */
-const INITIAL_CAPACITY = 16;
+const INITIAL_CAPACITY = 4;
+/** Numbers per entry in the ring: start, stamp, written (NaN: not known). */
+const START = 0;
+const STAMP = 1;
+const WRITTEN = 2;
+const FIELDS = 3;
 
 export class SlidingWindowLog {
-  private entries: WindowEntry[];
+  /** The entries, oldest first from `head`, FIELDS numbers each (a plain array of doubles: unboxed). */
+  private ring: number[];
+  private capacity: number;
   private head = 0; // index of the oldest entry
   private size = 0;
+  /** Sequence number of the oldest entry held (entries are numbered in the order recorded). */
+  private headSeq = 0;
   /** Fastest round trip seen (from the write when known, else from the start). */
   private fastestMs = Infinity;
   private settledCount = 0;
@@ -57,7 +103,8 @@ export class SlidingWindowLog {
     /** Window length in ms, safety margin included. */
     public windowMs: number,
   ) {
-    this.entries = new Array<WindowEntry>(Math.min(limitValue, INITIAL_CAPACITY));
+    this.capacity = Math.max(1, Math.min(limitValue, INITIAL_CAPACITY));
+    this.ring = new Array<number>(this.capacity * FIELDS).fill(0);
   }
 
   get limit(): number {
@@ -72,21 +119,23 @@ export class SlidingWindowLog {
     if (this.size < this.limitValue) return 0;
     this.forget(now);
     if (this.size > this.limitValue) return this.waitAfterShrink(now);
-    const stamp = this.arrivalBound(this.entries[this.head], now);
+    const stamp = this.arrivalBound(this.head, now);
     if (stamp === Infinity) return undefined;
     const wait = stamp + this.windowMs - now;
     return wait > 0 ? wait : 0;
   }
 
   /**
-   * When the request of `entry` reached the server at the latest, as far as is known at `now`: its stamp
-   * once answered; while in flight, written and on schedule, the stamp its answer would give it at the latest;
-   * else Infinity.
+   * When the request of the entry at ring slot `slot` reached the server at the latest, as far as is known
+   * at `now`: its stamp once answered; while in flight, written and on schedule, the stamp its answer would
+   * give it at the latest; else Infinity.
    */
-  arrivalBound(entry: WindowEntry, now: number): number {
-    if (entry.stamp !== Infinity) return entry.stamp;
-    const { written } = entry;
-    if (written === undefined || this.settledCount < this.limitValue) return Infinity;
+  private arrivalBound(slot: number, now: number): number {
+    const at = slot * FIELDS;
+    const stamp = this.ring[at + STAMP];
+    if (stamp !== Infinity) return stamp;
+    const written = this.ring[at + WRITTEN];
+    if (Number.isNaN(written) || this.settledCount < this.limitValue) return Infinity;
     const onTime = this.fastestMs + this.spread();
     return now - written <= onTime ? written + onTime - this.floor() : Infinity;
   }
@@ -108,7 +157,7 @@ export class SlidingWindowLog {
   private waitAfterShrink(now: number): number | undefined {
     const inWindow: number[] = [];
     for (let i = 0; i < this.size; i++) {
-      const stamp = this.arrivalBound(this.entries[(this.head + i) % this.entries.length], now);
+      const stamp = this.arrivalBound((this.head + i) % this.capacity, now);
       if (stamp + this.windowMs > now) inWindow.push(stamp);
     }
     if (inWindow.length < this.limitValue) return 0;
@@ -123,20 +172,29 @@ export class SlidingWindowLog {
    * beyond the newest N: after a limit shrinks, they count again if it grows back within the window.
    */
   private forget(now: number): void {
-    while (this.size > this.limitValue && this.arrivalBound(this.entries[this.head], now) + this.windowMs <= now) {
-      this.head = (this.head + 1) % this.entries.length;
+    while (this.size > this.limitValue && this.arrivalBound(this.head, now) + this.windowMs <= now) {
+      this.head = (this.head + 1) % this.capacity;
+      this.headSeq++;
       this.size--;
     }
   }
 
   /** Records a request starting at `now`. Call only when {@link waitMs} is 0. */
   record(now: number): WindowEntry {
-    const entry: WindowEntry = { start: now, stamp: Infinity, written: undefined };
     this.forget(now);
-    if (this.size === this.entries.length) this.relayout(this.size * 2);
-    this.entries[(this.head + this.size) % this.entries.length] = entry;
+    const seq = this.push(now, Infinity);
+    return new EntryHandle(now, this, seq);
+  }
+
+  /** Appends an entry to the ring; returns its sequence number. */
+  private push(start: number, stamp: number): number {
+    if (this.size === this.capacity) this.relayout(this.capacity * 2);
+    const at = ((this.head + this.size) % this.capacity) * FIELDS;
+    this.ring[at + START] = start;
+    this.ring[at + STAMP] = stamp;
+    this.ring[at + WRITTEN] = NaN;
     this.size++;
-    return entry;
+    return this.headSeq + this.size - 1;
   }
 
   /**
@@ -144,7 +202,10 @@ export class SlidingWindowLog {
    * is learned, so the requests already sent in this window are not forgotten.
    */
   seed(count: number, now: number): void {
-    for (let i = 0; i < Math.min(count, this.limitValue); i++) this.record(now).stamp = now;
+    for (let i = 0; i < Math.min(count, this.limitValue); i++) {
+      this.forget(now);
+      this.push(now, now);
+    }
   }
 
   /** The request of `entry` was handed to the operating system at `at` (still in flight). */
@@ -191,7 +252,7 @@ export class SlidingWindowLog {
   used(now: number): number {
     let count = 0;
     for (let i = 0; i < this.size; i++) {
-      if (this.entries[(this.head + i) % this.entries.length].stamp + this.windowMs > now) count++;
+      if (this.ring[((this.head + i) % this.capacity) * FIELDS + STAMP] + this.windowMs > now) count++;
     }
     return count;
   }
@@ -201,6 +262,12 @@ export class SlidingWindowLog {
     return this.used(now) === 0;
   }
 
+  /** Sets a field of the entry numbered `seq`, if the ring still holds it (its handle keeps the value too). */
+  update(seq: number, field: typeof STAMP | typeof WRITTEN, value: number): void {
+    const offset = seq - this.headSeq;
+    if (offset >= 0 && offset < this.size) this.ring[((this.head + offset) % this.capacity) * FIELDS + field] = value;
+  }
+
   /** Changes N. Every entry is kept, so the guarantee holds across the change, in either direction. */
   resize(limit: number): void {
     this.limitValue = limit;
@@ -208,9 +275,16 @@ export class SlidingWindowLog {
 
   /** Copies the live entries, oldest first, into a ring of `capacity`. */
   private relayout(capacity: number): void {
-    const next = new Array<WindowEntry>(capacity);
-    for (let i = 0; i < this.size; i++) next[i] = this.entries[(this.head + i) % this.entries.length];
-    this.entries = next;
+    const next = new Array<number>(capacity * FIELDS).fill(0);
+    for (let i = 0; i < this.size; i++) {
+      const from = ((this.head + i) % this.capacity) * FIELDS;
+      const to = i * FIELDS;
+      next[to + START] = this.ring[from + START];
+      next[to + STAMP] = this.ring[from + STAMP];
+      next[to + WRITTEN] = this.ring[from + WRITTEN];
+    }
+    this.ring = next;
+    this.capacity = capacity;
     this.head = 0;
   }
 }
