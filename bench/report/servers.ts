@@ -32,7 +32,7 @@ function timeText(run: LearningRun): string {
 export function serversProgressLine(name: string, run: LearningRun, repeat: number, runs: number): string {
   const m = run.metrics;
   return (
-    `  ${`${repeat + 1}/${runs}`.padEnd(4)} ${name.padEnd(32)} ${timeText(run).padStart(17)}  ${(m.lost > 0 ? '—' : ratio(m.idealRatio)).padStart(6)} ideal  ` +
+    `  ${`${repeat + 1}/${runs}`.padEnd(4)} ${name.padEnd(32)} ${timeText(run).padStart(17)}  ${(m.lost > 0 ? '—' : `${ratio(m.idealRatio)}×`).padStart(6)} ideal  ` +
     `429s ${String(m.rejected429).padStart(4)}  lost ${String(m.lost).padStart(3)}  during a pause ${String(m.arrivedDuringPause).padStart(4)} (${m.lateDuringPause} late)`
   );
 }
