@@ -32,7 +32,7 @@ import { overheadTable, scaleTables } from './report/overhead-scale';
 import type { Contender, RunResult } from './types';
 import { warmUp } from './warm-up';
 import { runServersSection, type ServersResult } from './servers';
-import { serversDocument, serversProgressLine, serversReadmeRegion, serversSummaryTable } from './report/servers';
+import { serversDocument, serversProgressLine, serversReadmeRegion, serversSummaryTable, versionsText } from './report/servers';
 import { serversCharts } from './report/servers-charts';
 import { versions } from './report/machine';
 import { writeRegion } from './readme-region';
@@ -173,7 +173,7 @@ async function servers(host: Machine): Promise<ServersOutcome> {
     }
     console.log(serversProgressLine(entry.contender.name, run, repeat, SERVERS.runs));
   });
-  console.log(`\nServers (median, min–max of the runs)\n${serversSummaryTable(result)}`);
+  console.log(`\nServers (median, min–max of the runs) · ${host.date} · ${versionsText(packages)}\n${serversSummaryTable(result)}`);
   await fs.mkdir(RESULTS, { recursive: true });
   await fs.writeFile(path.join(RESULTS, 'servers.md'), serversDocument(host, packages, result));
   for (const [file, svg] of serversCharts(host, result)) await fs.writeFile(path.join(RESULTS, file), svg);
