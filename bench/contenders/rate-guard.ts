@@ -1,13 +1,13 @@
 import { MemoryStore, rateGuard, type RateGuardOptions } from '../../src';
 import type { Contender, KnownLimits } from '../types';
 import { createInstances, requestConfig } from './instances';
-import { bucketAsWindow } from './limits';
+import { bucketAsGuardWindow } from './limits';
 
 type GuardLimits = NonNullable<RateGuardOptions['limits']>;
 
-/** The server's limits in the guard's terms: a window per app (a bucket as its rate) and per token. */
+/** The server's limits in the guard's terms: a window per app (a bucket as README's recipe) and per token. */
 export function guardLimits(limits: KnownLimits): GuardLimits {
-  const client = limits.bucket ? bucketAsWindow(limits.bucket) : limits.app;
+  const client = limits.bucket ? bucketAsGuardWindow(limits.bucket) : limits.app;
   return { ...(client && { client }), ...(limits.token && { token: limits.token }) };
 }
 
