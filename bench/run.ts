@@ -19,7 +19,7 @@ import { contenders } from './contenders';
 import { axiosRateGuard } from './contenders/rate-guard';
 import { runOne } from './execute';
 import { idealTime } from './ideal';
-import { curveText, guardVerdict, learningDocument, learningProgressLine, learningSummaryTable, runLearningSection, type LearningResult } from './learning';
+import { curveText, guardVerdict, learningDocument, learningProgressLine, learningReadmeRegion, learningSummaryTable, runLearningSection, type LearningResult } from './learning';
 import { runPacing, type PacingResult } from './pacing';
 import { latestDocument, targetLines, workloadSection, workloadTable, type WorkloadSection } from './report/markdown';
 import { machine, type Machine } from './report/machine';
@@ -36,6 +36,7 @@ import { serversDocument, serversProgressLine, serversReadmeRegion, serversSumma
 import { serversCharts } from './report/servers-charts';
 import { versions } from './report/machine';
 import { writeRegion } from './readme-region';
+import { latestReadmeRegion } from './report/readme-latest';
 import { nginxBinary } from '../__tests__/helpers/nginx';
 import { pacingWorkloads, requestsPerToken, workloads } from './workloads';
 import { plainAxios } from './contenders/plain';
@@ -145,6 +146,8 @@ async function learning(host: Machine): Promise<LearningResult> {
   // Curves are long arrays of counts: one line each, not one line per number.
   const json = JSON.stringify({ machine: host, ...result }, null, 2).replace(/\[\s+([-\d.,\s]+?)\s+\]/g, (_, inner: string) => `[${inner.split(/,\s*/).join(', ')}]`);
   await fs.writeFile(path.join(RESULTS, 'learning.json'), `${json}\n`);
+  const written = await writeRegion(README, 'learning', learningReadmeRegion(host, result));
+  console.log(written ? "Rewrote the README's bench:learning region" : 'README.md has no bench:learning markers: left unchanged');
   return result;
 }
 
@@ -302,6 +305,9 @@ async function main(): Promise<void> {
   console.log(`\nOverhead\n${overheadTable(overhead)}\n\nScale\n${scaleTables(scale)}`);
   console.log(`\nTargets for axios-rate-guard\n${targetLines(checks).join('\n')}`);
   await serversReadme(host, onServers);
+  const region = latestReadmeRegion({ machine: host, sections, contenders, pacing: paced.results, overhead, scale, checks, durationMs });
+  const written = await writeRegion(README, 'latest', region);
+  console.log(written ? "Rewrote the README's bench:latest region" : 'README.md has no bench:latest markers: left unchanged');
   console.log(
     `\nWrote ${path.relative(process.cwd(), RESULTS)}/latest.md, latest.json, pacing.md, learning.md, learning.json, servers.md, servers.json, ` +
       `servers-*.svg, <workload>.md and <workload>.svg · ${seconds(durationMs)}`,
