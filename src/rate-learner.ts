@@ -17,7 +17,9 @@
  *    - since the probe began (`probeAt`, the end of the pause), a bucket accepted its rate × that time plus
  *      at most its burst, and the last accepted found room: (accepted − flash) / time is at most its rate.
  *      The probe's levels add up, so this bound tightens as it runs (its error is 1 request per probe
- *      second), where the first bound is off by what the burst held a second ago (up to flash − 1).
+ *      second), where the first bound is off by what the burst held a second ago (up to flash − 1). The time
+ *      is at least ESTIMATE_WINDOW_MS: within the window the flash was counted in, a window server takes its
+ *      quota at once, and the flash may have undercounted it.
  *    The larger bound is the bucket's rate. A window accepted its quota, about the flash again, which
  *    leaves both bounds near 0: at most half the flash means a window of max(flash, accepted) per second,
  *    sent as one (all of it at once, which a window allows and pacing would waste). Otherwise a bucket of
@@ -107,8 +109,10 @@ export function countStart(estimate: RateEstimate, now: number): void {
  */
 export function estimateAfterThrottle(estimate: RateEstimate, acceptedInLastSecond: number, inFlight: number, now: number, resumeAt: number): void {
   if (estimate.probing) {
-    const probeSeconds = (now - estimate.probeAt) / 1000;
-    const sinceProbe = probeSeconds > 0 ? (estimate.probeStarts - inFlight - estimate.flash) / probeSeconds : 0;
+    // Over less than the second the flash was counted in, a window server may take its whole quota, which
+    // the flash can undercount (Genesys: a flash of 37 of 48): the bound then only spans that second.
+    const probeSeconds = Math.max(ESTIMATE_WINDOW_MS, now - estimate.probeAt) / 1000;
+    const sinceProbe = (estimate.probeStarts - inFlight - estimate.flash) / probeSeconds;
     const bucketRate = Math.min(estimate.rate, Math.max(acceptedInLastSecond - estimate.flash, sinceProbe));
     if (bucketRate <= estimate.flash / 2) {
       estimate.window = true;

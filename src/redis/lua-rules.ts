@@ -283,9 +283,8 @@ end
 
 local function estimate_after_throttle(v, accepted_last_second, inflight, now, resume_at)
   if v.pg then
-    local probe_seconds = (now - v.pt) / 1000
-    local since_probe = 0
-    if probe_seconds > 0 then since_probe = (v.pn - inflight - v.fl) / probe_seconds end
+    local probe_seconds = math.max(ESTIMATE_WINDOW_MS, now - v.pt) / 1000
+    local since_probe = (v.pn - inflight - v.fl) / probe_seconds
     local bucket_rate = math.min(v.rr, math.max(accepted_last_second - v.fl, since_probe))
     if bucket_rate <= v.fl / 2 then
       v.wn = 1
