@@ -14,7 +14,8 @@ async function loadPlugin(entry: string | undefined): Promise<{ plugin: Plugin; 
 
 async function main(task: string | undefined, entry: string | undefined): Promise<unknown> {
   const { plugin, build } = await loadPlugin(entry);
-  if (task === 'overhead') return { build, ...(await measureOverhead(plugin)) };
+  // Each contender in a process of its own (bench/overhead-worker.ts), loading the same build.
+  if (task === 'overhead') return { build, ...(await measureOverhead(entry)) };
   if (task === 'scale') return { build, ...(await measureScale(plugin)) };
   throw new Error(`Expected task "overhead" or "scale", got ${String(task)}`);
 }

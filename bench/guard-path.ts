@@ -34,12 +34,12 @@ async function round(count: number, interceptor: Interceptor | undefined): Promi
 }
 
 /** The guard's interceptor, attached to a stand-in for an axios instance. */
-function guardedInterceptor(plugin: Plugin): Interceptor {
+function guardedInterceptor(plugin: Plugin, limits: typeof GUARD_LIMITS): Interceptor {
   let interceptor: Interceptor | undefined;
   const instance = {
     interceptors: { request: { use: (fn: Interceptor) => ((interceptor = fn), 0), eject: () => undefined } },
   };
-  plugin.rateGuard(instance, { clientId: 'overhead-app', store: new plugin.MemoryStore(), limits: GUARD_LIMITS });
+  plugin.rateGuard(instance, { clientId: 'overhead-app', store: new plugin.MemoryStore(), limits });
   return interceptor!;
 }
 
@@ -52,7 +52,10 @@ async function main(): Promise<void> {
     if (compiled.warnings) console.error(compiled.warnings);
     entries = [compiled.entry];
   }
-  const interceptors = entries.map((entry) => guardedInterceptor(require(entry) as Plugin));
+  // GUARD_PATH_LIMITS='[{"client":{"concurrent":10}}, …]': other configurations, each on every entry (what each part costs).
+  const configurations = process.env.GUARD_PATH_LIMITS ? (JSON.parse(process.env.GUARD_PATH_LIMITS) as Array<typeof GUARD_LIMITS>) : [GUARD_LIMITS];
+  const variants = entries.flatMap((entry) => configurations.map((limits) => ({ name: `${entry} ${JSON.stringify(limits)}`, plugin: require(entry) as Plugin, limits })));
+  const interceptors = variants.map((v) => guardedInterceptor(v.plugin, v.limits));
   const count = 50_000;
   for (let i = 0; i < 3; i++) for (const interceptor of [undefined, ...interceptors]) await round(count, interceptor);
   const bare: number[] = [];
@@ -65,7 +68,7 @@ async function main(): Promise<void> {
       added[i].push((await round(count, interceptors[i])) - b);
     }
   }
-  entries.forEach((entry, i) => console.log(`${entry}: ${median(added[i]).toFixed(0)} ns CPU per request added`));
+  variants.forEach((v, i) => console.log(`${v.name}: ${median(added[i]).toFixed(0)} ns CPU per request added`));
   console.log(`adapter alone: ${median(bare).toFixed(0)} ns`);
 }
 

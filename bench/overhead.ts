@@ -1,13 +1,16 @@
-import axios, { type AxiosInstance } from 'axios';
+import axios, { type AxiosInstance, type InternalAxiosRequestConfig } from 'axios';
 import axiosRetry from 'axios-retry';
+import { fork, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
 import { rateLimitedInstances } from './contenders/axios-rate-limit';
 import { retryOn429 } from './contenders/axios-retry';
-import { cpuMicros, median, okAdapter } from './in-process';
+import { cpuMicros, jsonAdapter, median } from './in-process';
 import type { Plugin } from './types';
 
 /** One contender's cost per request: medians over rounds of each round's mean. */
 export interface OverheadRow {
-  id: 'bare' | 'axios-rate-limit' | 'axios-retry' | 'rate-guard';
+  /** `wrapper`: the least a plugin that wraps the adapter costs (an interceptor and one `then`); for experiments. */
+  id: 'bare' | 'axios-rate-limit' | 'axios-retry' | 'rate-guard' | 'wrapper';
   name: string;
   /** How it is configured, for the report. */
   setup: string;
@@ -45,8 +48,11 @@ export const GUARD_LIMITS = {
 /** axios-rate-limit's one limiter, at the same app rate: it never delays a request either. */
 const RATE_LIMIT = { requests: 100_000, perMs: 1000 };
 
+export type EntrantId = OverheadRow['id'];
+export const ENTRANT_IDS: readonly EntrantId[] = ['bare', 'axios-rate-limit', 'axios-retry', 'rate-guard'];
+
 interface Entrant {
-  id: OverheadRow['id'];
+  id: EntrantId;
   name: string;
   setup: string;
   api: AxiosInstance;
@@ -56,36 +62,37 @@ function bareClient(): AxiosInstance {
   return axios.create({ baseURL: BASE_URL, headers: { 'x-client-id': CLIENT_ID } });
 }
 
-/** Each contender as bench/contenders/* configures it, answered at once by the in-process adapter. */
-function entrants(plugin: Plugin): Entrant[] {
-  const bare = bareClient();
-  const [rateLimited] = rateLimitedInstances({ baseURL: BASE_URL, clientId: CLIENT_ID, instances: 1, limits: { app: RATE_LIMIT } });
-  const retrying = bareClient();
-  axiosRetry(retrying, retryOn429);
-  const guarded = bareClient();
-  plugin.rateGuard(guarded, { clientId: CLIENT_ID, store: new plugin.MemoryStore(), limits: GUARD_LIMITS });
-  const list: Entrant[] = [
-    { id: 'bare', name: 'bare axios', setup: 'axios.create()', api: bare },
-    {
-      id: 'axios-rate-limit',
-      name: 'axios-rate-limit',
-      setup: `getLimiter({ maxRequests: ${RATE_LIMIT.requests}, perMilliseconds: ${RATE_LIMIT.perMs} })`,
-      api: rateLimited,
-    },
-    { id: 'axios-retry', name: 'axios-retry', setup: 'retries on 429 with exponentialDelay (bench/contenders/axios-retry.ts)', api: retrying },
-    {
-      id: 'rate-guard',
-      name: 'axios-rate-guard',
-      setup: 'client { 100,000/s, 10 in flight } + token { 100,000/s, 5 in flight }',
-      api: guarded,
-    },
-  ];
-  for (const entrant of list) entrant.api.defaults.adapter = okAdapter;
-  return list;
+/** One contender as bench/contenders/* configures it, answered at once by the in-process adapter (JSON). */
+export function createEntrant(id: EntrantId, plugin: Plugin): Entrant {
+  const entrant = describeEntrant(id, plugin);
+  entrant.api.defaults.adapter = jsonAdapter;
+  return entrant;
+}
+
+function describeEntrant(id: EntrantId, plugin: Plugin): Entrant {
+  if (id === 'axios-rate-limit') {
+    const [api] = rateLimitedInstances({ baseURL: BASE_URL, clientId: CLIENT_ID, instances: 1, limits: { app: RATE_LIMIT } });
+    return { id, name: 'axios-rate-limit', setup: `getLimiter({ maxRequests: ${RATE_LIMIT.requests}, perMilliseconds: ${RATE_LIMIT.perMs} })`, api };
+  }
+  const api = bareClient();
+  if (id === 'axios-retry') {
+    axiosRetry(api, retryOn429);
+    return { id, name: 'axios-retry', setup: 'retries on 429 with exponentialDelay (bench/contenders/axios-retry.ts)', api };
+  }
+  if (id === 'rate-guard') {
+    plugin.rateGuard(api, { clientId: CLIENT_ID, store: new plugin.MemoryStore(), limits: GUARD_LIMITS });
+    return { id, name: 'axios-rate-guard', setup: 'client { 100,000/s, 10 in flight } + token { 100,000/s, 5 in flight }', api };
+  }
+  if (id === 'wrapper') {
+    const wrapped = (config: InternalAxiosRequestConfig) => jsonAdapter(config).then((response) => response);
+    api.interceptors.request.use((config) => Object.assign(config, { adapter: wrapped }), null, { synchronous: true });
+    return { id, name: 'adapter wrapper', setup: 'an interceptor setting an adapter that returns jsonAdapter(config).then(r => r)', api };
+  }
+  return { id, name: 'bare axios', setup: 'axios.create()', api };
 }
 
 /** Mean wall and CPU µs per request of `count` sequential GETs (each awaited: latency, not throughput). */
-async function round(api: AxiosInstance, count: number): Promise<{ wallUs: number; cpuUs: number }> {
+export async function round(api: AxiosInstance, count: number): Promise<{ wallUs: number; cpuUs: number }> {
   const cpu = process.cpuUsage();
   const started = performance.now();
   for (let i = 0; i < count; i++) {
@@ -95,28 +102,92 @@ async function round(api: AxiosInstance, count: number): Promise<{ wallUs: numbe
   return { wallUs, cpuUs: cpuMicros(cpu) / count };
 }
 
+/** The n-th ordering of 0…size−1 (n modulo size!): consecutive rounds run the contenders in every order. */
+function ordering(size: number, n: number): number[] {
+  const left = Array.from({ length: size }, (_, i) => i);
+  const order: number[] = [];
+  for (let k = size; k > 0; k--) {
+    order.push(left.splice(n % k, 1)[0]);
+    n = Math.floor(n / k);
+  }
+  return order;
+}
+
+/** A contender in a process of its own (bench/overhead-worker.ts), running one round when asked. */
+interface Worker {
+  name: string;
+  setup: string;
+  run(requests: number): Promise<{ wallUs: number; cpuUs: number }>;
+  close(): void;
+}
+
+function startWorker(id: EntrantId, pluginEntry: string | undefined): Promise<Worker> {
+  const child: ChildProcess = fork(path.join(__dirname, 'overhead-worker.ts'), [id, ...(pluginEntry ? [pluginEntry] : [])], {
+    execArgv: ['--expose-gc', '--import', 'tsx'],
+    cwd: path.join(__dirname, '..'),
+  });
+  let pending: ((reply: unknown) => void) | undefined;
+  let failed: ((error: Error) => void) | undefined;
+  child.on('message', (reply) => pending?.(reply));
+  child.on('exit', (code) => failed?.(new Error(`bench/overhead-worker.ts ${id} exited with ${code}`)));
+  const ask = <T>(message: unknown): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      pending = resolve as (reply: unknown) => void;
+      failed = reject;
+      child.send(message as object);
+    });
+  return ask<{ name: string; setup: string }>({ kind: 'describe' }).then(({ name, setup }) => ({
+    name,
+    setup,
+    run: (requests) => ask({ kind: 'round', requests }),
+    close: () => {
+      failed = undefined;
+      child.kill();
+    },
+  }));
+}
+
 /**
  * µs per request of bare axios, axios-rate-limit, axios-retry and the guard, with an in-process adapter.
- * Each round runs every contender once, in an order that rotates from round to round, so that all see
- * the same JIT, GC and CPU-frequency conditions and none always follows the same neighbour; medians are
- * compared. CPU time (user + system) is beside wall time because the machine may be shared.
+ * Each contender runs in a process of its own: what one installs for the whole process (the guard's
+ * AsyncLocalStorage turns on promise hooks, which every promise then pays) must not be charged to bare
+ * axios too. Rounds are interleaved all the same, one process at a time, in a different order each round
+ * (all orders in turn), so that all see the same CPU conditions and none always follows the same
+ * neighbour. The adapter answers JSON at once. axios-rate-limit waits for a setTimeout(0) per request (about 1 ms): its rounds are a tenth
+ * as long, or it would take most of the time. Medians are compared, and CPU time
+ * (user + system) is beside wall time because the machine may be shared.
  */
-export async function measureOverhead(plugin: Plugin, rounds = 21, requestsPerRound = 4000, warmupRounds = 3): Promise<OverheadResult> {
-  const list = entrants(plugin);
-  for (let i = 0; i < warmupRounds; i++) for (const entrant of list) await round(entrant.api, requestsPerRound);
-  const wall = list.map((): number[] => []);
-  const cpu = list.map((): number[] => []);
-  for (let r = 0; r < rounds; r++) {
-    for (let k = 0; k < list.length; k++) {
-      const i = (r + k) % list.length;
-      const result = await round(list[i].api, requestsPerRound);
-      wall[i].push(result.wallUs);
-      cpu[i].push(result.cpuUs);
+export async function measureOverhead(
+  pluginEntry?: string,
+  rounds = 40,
+  requestsPerRound = 2000,
+  warmupRounds = 5,
+  processesPerContender = 2,
+): Promise<OverheadResult> {
+  // OVERHEAD_ENTRANTS=bare,wrapper,rate-guard,…: another line-up, for experiments (bare first).
+  const ids = (process.env.OVERHEAD_ENTRANTS?.split(',') as EntrantId[] | undefined) ?? ENTRANT_IDS;
+  // Several processes per contender, used in turn: a process's JIT makes its own choices, which moved a
+  // contender by several per cent from one process to the next.
+  const pools = await Promise.all(ids.map((id) => Promise.all(Array.from({ length: processesPerContender }, () => startWorker(id, pluginEntry)))));
+  const wall = ids.map((): number[] => []);
+  const cpu = ids.map((): number[] => []);
+  try {
+    const requestsOf = (i: number) => (ids[i] === 'axios-rate-limit' ? requestsPerRound / 10 : requestsPerRound);
+    for (let w = 0; w < warmupRounds; w++) for (let i = 0; i < ids.length; i++) for (const worker of pools[i]) await worker.run(requestsOf(i));
+    for (let r = 0; r < rounds; r++) {
+      for (const i of ordering(ids.length, r)) {
+        const result = await pools[i][r % processesPerContender].run(requestsOf(i));
+        wall[i].push(result.wallUs);
+        cpu[i].push(result.cpuUs);
+      }
     }
+  } finally {
+    for (const pool of pools) for (const worker of pool) worker.close();
   }
+  const list = pools.map((pool) => pool[0]);
   const pairedRatio = (of: number[][], i: number) => median(of[i].map((value, r) => value / of[0][r]));
-  const rows = list.map(({ id, name, setup }, i): OverheadRow => ({
-    id,
+  const rows = list.map(({ name, setup }, i): OverheadRow => ({
+    id: ids[i],
     name,
     setup,
     wallUs: median(wall[i]),
