@@ -159,10 +159,10 @@ function startWorker(id: EntrantId, pluginEntry: string | undefined): Promise<Wo
  */
 export async function measureOverhead(
   pluginEntry?: string,
-  rounds = 40,
+  rounds = 48,
   requestsPerRound = 2000,
   warmupRounds = 5,
-  processesPerContender = 2,
+  processesPerContender = 3,
 ): Promise<OverheadResult> {
   // OVERHEAD_ENTRANTS=bare,wrapper,rate-guard,…: another line-up, for experiments (bare first).
   const ids = (process.env.OVERHEAD_ENTRANTS?.split(',') as EntrantId[] | undefined) ?? ENTRANT_IDS;

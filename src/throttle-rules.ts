@@ -46,6 +46,12 @@ const GITHUB_SECONDARY = /secondary rate limit/i;
 /** GitHub asks to wait at least a minute after a secondary limit that sent no retry-after. */
 export const GITHUB_SECONDARY_WAIT_MS = 60_000;
 
+/** Whether `text` contains one of `markers` (a loop: this runs on most 2xx JSON bodies, no closure per call). */
+function mentionsAny(text: string, markers: readonly string[]): boolean {
+  for (const marker of markers) if (text.includes(marker)) return true;
+  return false;
+}
+
 /**
  * The body as JSON, if it is JSON and mentions one of `markers` (checked on the text before parsing, so an
  * ordinary body costs a substring search, not a parse). An object the adapter already parsed is taken as is.
@@ -60,7 +66,7 @@ function jsonMentioning(data: unknown, markers: readonly string[]): unknown {
   } else if (data && typeof data === 'object' && typeof (data as { pipe?: unknown }).pipe !== 'function') {
     return data;
   }
-  if (text === undefined || text.length > MAX_BODY_CHARS || !markers.some((marker) => text!.includes(marker))) return undefined;
+  if (text === undefined || text.length > MAX_BODY_CHARS || !mentionsAny(text, markers)) return undefined;
   try {
     return JSON.parse(text) as unknown;
   } catch {
