@@ -5,7 +5,7 @@
  */
 import { AxiosHeaders, type InternalAxiosRequestConfig } from 'axios';
 import { compilePlugin } from './compiled-plugin';
-import { median, okAdapter } from './in-process';
+import { jsonAdapter, median } from './in-process';
 import { GUARD_LIMITS } from './overhead';
 import type { Plugin } from './types';
 
@@ -17,7 +17,7 @@ const config = (i: number): InternalAxiosRequestConfig =>
     method: 'get',
     baseURL: 'http://in-process.invalid',
     headers: new AxiosHeaders({ Accept: 'application/json', 'x-client-id': 'overhead-app', Authorization: 'Bearer overhead-token' }),
-    adapter: okAdapter,
+    adapter: jsonAdapter,
   }) as InternalAxiosRequestConfig;
 
 async function round(count: number, interceptor: Interceptor | undefined): Promise<number> {
@@ -27,7 +27,7 @@ async function round(count: number, interceptor: Interceptor | undefined): Promi
     if (interceptor) {
       interceptor(c);
       await (c.adapter as (c: InternalAxiosRequestConfig) => Promise<unknown>)(c);
-    } else await okAdapter(c);
+    } else await jsonAdapter(c);
   }
   const used = process.cpuUsage(started);
   return ((used.user + used.system) * 1000) / count;

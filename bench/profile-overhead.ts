@@ -5,13 +5,13 @@
  */
 import axios from 'axios';
 import { GUARD_LIMITS } from './overhead';
-import { okAdapter } from './in-process';
+import { jsonAdapter } from './in-process';
 import type { Plugin } from './types';
 
 async function main(entry: string, which = 'guard', count = 200_000): Promise<void> {
   const plugin = require(entry) as Plugin;
   const api = axios.create({ baseURL: 'http://in-process.invalid', headers: { 'x-client-id': 'overhead-app' } });
-  api.defaults.adapter = okAdapter;
+  api.defaults.adapter = jsonAdapter;
   if (which === 'guard') plugin.rateGuard(api, { clientId: 'overhead-app', store: new plugin.MemoryStore(), limits: GUARD_LIMITS });
   const cpu = process.cpuUsage();
   const started = performance.now();
