@@ -140,9 +140,9 @@ export function latestDocument(r: LatestReport): string {
     ...r.sections.flatMap((s) => [workloadSection(s, r.contenders, r.capMs), '']),
     pacingSection(r.pacing, []),
     '',
-    '## Overhead per request (in-process adapter, limits that never bind)',
+    '## Overhead per request (in-process adapter, limits on both levels)',
     '',
-    `${r.overhead.rounds} interleaved rounds (bare, guarded, bare, guarded…) of ${r.overhead.requestsPerRound} sequential GETs each, after warm-up. ` +
+    `Each contender in processes of its own (bench/overhead.ts); ${r.overhead.rounds} rounds of ${r.overhead.requestsPerRound} sequential GETs, the contenders interleaved in every order, after warm-up; the adapter answers JSON at once. ` +
       `Plugin: ${r.overhead.build}.`,
     '',
     overheadTable(r.overhead),
