@@ -1,5 +1,5 @@
 /** Hand-written SVG: grouped bars (one group per server, one bar per contender), median with min–max whiskers. */
-import { esc, fmt } from './svg';
+import { esc, fmt, LEFT, WIDTH } from './svg';
 
 export interface BarValue {
   /** Infinity: the median run lost requests (no bar; marked "lost"). */
@@ -20,8 +20,6 @@ export interface BarsChartInput {
   groups: ReadonlyArray<{ label: string; values: readonly BarValue[] }>;
 }
 
-const WIDTH = 960;
-const LEFT = 56;
 const RIGHT = 20;
 const TOP = 92;
 const PLOT = 300;

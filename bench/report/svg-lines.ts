@@ -1,5 +1,5 @@
 /** Hand-written SVG: one panel, one line per contender, accepted requests per second over time at the server. */
-import { esc, fmt, secondsStep } from './svg';
+import { esc, fmt, LEFT, secondsStep, trailingPerSecond, WIDTH } from './svg';
 
 export interface LineSeries {
   name: string;
@@ -23,26 +23,10 @@ export interface LinesChartInput {
   series: readonly LineSeries[];
 }
 
-const WIDTH = 960;
-const LEFT = 56;
 const RIGHT = 28;
 const SUBTITLE_ROW = 17;
 const PLOT = 300;
 const LEGEND_ROW = 18;
-const WINDOW_MS = 1000;
-
-/** Accepted in the trailing second, per second, at the end of every bin. */
-export function trailingPerSecond(perBin: readonly number[], binMs: number, bins: number): number[] {
-  const span = Math.max(1, Math.round(WINDOW_MS / binMs));
-  const out: number[] = [];
-  let sum = 0;
-  for (let i = 0; i < bins; i++) {
-    sum += perBin[i] ?? 0;
-    if (i >= span) sum -= perBin[i - span] ?? 0;
-    out.push((sum * 1000) / WINDOW_MS);
-  }
-  return out;
-}
 
 export function renderLinesChart(input: LinesChartInput): string {
   const spanS = Math.max(1, Math.ceil(Math.max(...input.series.map((s) => s.endMs)) / 1000));

@@ -26,8 +26,9 @@ export interface ChartInput {
   series: readonly ChartSeries[];
 }
 
-const WIDTH = 960;
-const LEFT = 56;
+/** Every chart's width and plot margins (svg-lines.ts and svg-bars.ts too). */
+export const WIDTH = 960;
+export const LEFT = 56;
 const RIGHT = 28;
 const TOP = 70;
 const PANEL = 92;
@@ -38,22 +39,27 @@ const RED = '#d62728';
 export const esc = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 export const fmt = (n: number): string => (Math.round(n * 10) / 10).toString();
 
-/** Accepted arrivals in the trailing window, evaluated at the end of every bin. */
+/** Per second, what the trailing window of `windowMs` holds of per-bin counts, at the end of every bin. */
+export function trailingPerSecond(perBin: readonly number[], binMs: number, bins: number, windowMs = 1000): number[] {
+  const span = Math.max(1, Math.round(windowMs / binMs));
+  const out: number[] = [];
+  let sum = 0;
+  for (let i = 0; i < bins; i++) {
+    sum += perBin[i] ?? 0;
+    if (i >= span) sum -= perBin[i - span] ?? 0;
+    out.push((sum * 1000) / windowMs);
+  }
+  return out;
+}
+
+/** Accepted arrivals (times in ms) in the trailing window, per second, evaluated at the end of every bin. */
 export function trailingRate(accepted: readonly number[], binMs: number, windowMs: number, bins: number): number[] {
   const counts = new Array<number>(bins).fill(0);
   for (const t of accepted) {
     const bin = Math.floor(t / binMs);
     if (bin >= 0 && bin < bins) counts[bin]++;
   }
-  const span = Math.max(1, Math.round(windowMs / binMs));
-  const out: number[] = [];
-  let sum = 0;
-  for (let i = 0; i < bins; i++) {
-    sum += counts[i];
-    if (i >= span) sum -= counts[i - span];
-    out.push((sum * 1000) / windowMs);
-  }
-  return out;
+  return trailingPerSecond(counts, binMs, bins, windowMs);
 }
 
 export function secondsStep(spanS: number): number {
