@@ -31,14 +31,7 @@ describe('axios-rate-guard/otel', () => {
   it('records a 429: the throttle, the pause, the replay, the learned limit and the waits, with HTTP attributes', async () => {
     const userPauses: PauseEvent[] = [];
     const { api, mock, clock } = setup({ onPause: (e) => userPauses.push(e) });
-    let first = true;
-    mock.onAny().reply(() => {
-      if (first) {
-        first = false;
-        return [429, {}, CLOVER_TOKEN_429];
-      }
-      return [200, 'ok'];
-    });
+    mock.onAny().replyOnce(429, {}, CLOVER_TOKEN_429).onAny().reply(200, 'ok');
     const call = track(api.get('/v3/orders?access_token=SECRET', auth('T1')));
     await clock.advance(0);
     await clock.advance(2000);
@@ -141,14 +134,7 @@ describe('axios-rate-guard/otel', () => {
   it('observes queues, requests in flight, pauses and limits per key from guard.stats()', async () => {
     const { api, mock, clock, guard, telemetry } = setup({ limits: { token: { requests: 5, perMs: 1000, concurrent: 2 } } });
     const stop = telemetry.observe(guard);
-    let first = true;
-    mock.onAny().reply(() => {
-      if (first) {
-        first = false;
-        return [429, {}, CLOVER_TOKEN_429];
-      }
-      return [200, 'ok'];
-    });
+    mock.onAny().replyOnce(429, {}, CLOVER_TOKEN_429).onAny().reply(200, 'ok');
     const calls = [track(api.get('/a', auth('T1')))];
     await clock.advance(0);
     calls.push(track(api.get('/b', auth('T1'))), track(api.get('/c', auth('T1'))));
