@@ -11,8 +11,11 @@ import {
   estimateAfterThrottle,
   estimateLimits,
   firstEstimate,
+  FIRST_PROBE_PERIOD_MS,
   MAX_SETTLED_PERIOD_MS,
   PROBE_FACTOR,
+  PROBE_PERIOD_MS,
+  PROBE_STEP,
   SETTLED_PERIOD_MS,
   SETTLED_STEP,
   stepUp,
@@ -41,20 +44,32 @@ describe('the rate learner', () => {
   });
 
   it('takes a bucket for one: more accepted since the probe began than its rate and its burst allow at once', () => {
-    // nginx limit_req 20 r/s, burst 5: 6 at once, then a 1 s pause. The probe at 24/s for a second (24 accepted),
-    // then at 48/s: 2 more accepted and the third, 1.05 s into the probe, refused. Since the probe began, at
-    // most 6 could have come from the burst: at least (26 − 6) / 1.05 s = 19/s. In the last second, 25 were
-    // accepted, of which up to 6 were the burst: at least 19/s too, but only because the burst was nearly
-    // full a second before (it can be off by up to 5).
+    // nginx limit_req 20 r/s, burst 5: 6 at once, then a 1 s pause. The probe at 24/s (22 arrive a second, paced)
+    // for its first level's 2 s (44 accepted, the bucket filling by 2 a second), then at 48/s: 2 more accepted
+    // and the third, 2.05 s into the probe, refused. Since the probe began, at most 6 could have come from the
+    // burst: at least (46 − 6) / 2.05 s = 19.5/s. In the last second, 24 were accepted, of which up to 6 were
+    // the burst: at least 18/s, a bound off by what the burst held a second before (up to 5).
     const estimate = firstEstimate(6, 1000);
-    expect(useLevel(estimate, 1000, 2000, 24)).toBe(true);
-    for (const at of [2000, 2020, 2040]) countStart(estimate, at);
-    estimateAfterThrottle(estimate, 25, 1, 2050, 3050);
+    expect(useLevel(estimate, 1000, 3000, 44)).toBe(true);
+    for (const at of [3000, 3020, 3040]) countStart(estimate, at);
+    estimateAfterThrottle(estimate, 24, 1, 3050, 4050);
     expect(estimate).toMatchObject({ window: false, probing: false });
-    expect(estimate.rate).toBeCloseTo(20 / 1.05, 6);
+    expect(estimate.rate).toBeCloseTo(40 / 2.05, 6);
     expect(estimate.heldRate).toBe(estimate.rate);
     const limits = estimateLimits(estimate);
     expect((limits.requests * 1000) / limits.perMs).toBeLessThanOrEqual(20);
+  });
+
+  it('holds the first probe level FIRST_PROBE_PERIOD_MS and each later one PROBE_PERIOD_MS', () => {
+    const estimate = firstEstimate(6, 0);
+    const full = (ms: number) => Math.ceil((estimate.rate * ms) / 1000);
+    expect(useLevel(estimate, 0, FIRST_PROBE_PERIOD_MS - 1, full(FIRST_PROBE_PERIOD_MS))).toBe(false);
+    expect(stepUp(estimate, FIRST_PROBE_PERIOD_MS)).toBe(true);
+    expect(estimate.rate).toBe(6 * PROBE_FACTOR * PROBE_STEP);
+    const at = FIRST_PROBE_PERIOD_MS;
+    expect(useLevel(estimate, at, at + PROBE_PERIOD_MS - 1, full(PROBE_PERIOD_MS))).toBe(false);
+    expect(stepUp(estimate, at + PROBE_PERIOD_MS)).toBe(true);
+    expect(estimate.rate).toBe(6 * PROBE_FACTOR * PROBE_STEP ** 2);
   });
 
   it("bounds a bucket's rate by the probe's whole run: never above it, and within 1 request per probe second below it", () => {

@@ -10,7 +10,7 @@
  *    server's quota, or a bucket's burst. With none accepted, the throttle tells nothing of the rate
  *    (someone else spent the quota): the pause is all.
  * 2. Probe: from the end of the pause, pace at PROBE_FACTOR × flash per second; after each PROBE_PERIOD_MS
- *    at full use without a throttle, multiply by PROBE_STEP.
+ *    (the first level FIRST_PROBE_PERIOD_MS) at full use without a throttle, multiply by PROBE_STEP.
  * 3. The probe's throttle (an overshoot) tells the kind and the rate, from two bounds on a bucket's rate:
  *    - in the second before it, a bucket accepted its rate plus what its burst held at the start of that
  *      second, at most the burst, and the last accepted found room: accepted − flash is at most its rate;
@@ -64,8 +64,15 @@ export interface RateEstimate {
 export const PROBE_FACTOR = 4;
 /** Each step up of the probe. */
 export const PROBE_STEP = 2;
-/** A probe level that ran this long at full use without a throttle steps up. */
+/** A probe level that ran this long at full use without a throttle steps up... */
 export const PROBE_PERIOD_MS = 1000;
+/**
+ * ...except the first, which runs this long: it follows the pause, so a bucket starts it empty, and at a
+ * level p above its rate R a bucket holding c fills in c / (p − R) s. The longer the level, the smaller
+ * the rate it can tell apart (nginx's 20 r/s, burst 5, probed at 24: 2 s), and the smaller the
+ * whole-probe bound's error (1 request over the probe's time).
+ */
+export const FIRST_PROBE_PERIOD_MS = 2000;
 /** Settled, the rate grows by SETTLED_STEP after this long at full use without a throttle... */
 export const SETTLED_PERIOD_MS = 30_000;
 export const SETTLED_STEP = 1.25;
@@ -138,7 +145,7 @@ export function estimateAfterThrottle(estimate: RateEstimate, acceptedInLastSeco
  */
 export function stepUp(estimate: RateEstimate, now: number): boolean {
   const elapsed = now - estimate.levelAt;
-  if (elapsed < (estimate.probing ? PROBE_PERIOD_MS : estimate.periodMs)) return false;
+  if (elapsed < levelPeriod(estimate)) return false;
   if (estimate.levelStarts < (FULL_USE * estimate.rate * elapsed) / 1000) {
     estimate.levelAt = now;
     estimate.levelStarts = 0;
@@ -152,6 +159,12 @@ export function stepUp(estimate: RateEstimate, now: number): boolean {
   estimate.levelAt = now;
   estimate.levelStarts = 0;
   return true;
+}
+
+/** How long the estimate's level must hold at full use before it steps up. */
+export function levelPeriod(estimate: RateEstimate): number {
+  if (!estimate.probing) return estimate.periodMs;
+  return estimate.rate === estimate.flash * PROBE_FACTOR ? FIRST_PROBE_PERIOD_MS : PROBE_PERIOD_MS;
 }
 
 /**

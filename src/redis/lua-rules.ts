@@ -3,6 +3,7 @@ import { DEFAULT_WINDOW_MS } from '../limits.js';
 import {
   ESTIMATE_WINDOW_MS,
   FULL_USE,
+  FIRST_PROBE_PERIOD_MS,
   MAX_SETTLED_PERIOD_MS,
   PACED_BURST_MS,
   PROBE_FACTOR,
@@ -266,7 +267,7 @@ end
 local PROBE_FACTOR, PROBE_STEP, PROBE_PERIOD_MS = ${lua(PROBE_FACTOR)}, ${lua(PROBE_STEP)}, ${lua(PROBE_PERIOD_MS)}
 local SETTLED_PERIOD_MS, SETTLED_STEP, MAX_SETTLED_PERIOD_MS = ${lua(SETTLED_PERIOD_MS)}, ${lua(SETTLED_STEP)}, ${lua(MAX_SETTLED_PERIOD_MS)}
 local STEP_BACK, FULL_USE, PACED_BURST_MS = ${lua(STEP_BACK)}, ${lua(FULL_USE)}, ${lua(PACED_BURST_MS)}
-local ESTIMATE_WINDOW_MS = ${lua(ESTIMATE_WINDOW_MS)}
+local ESTIMATE_WINDOW_MS, FIRST_PROBE_PERIOD_MS = ${lua(ESTIMATE_WINDOW_MS)}, ${lua(FIRST_PROBE_PERIOD_MS)}
 
 local function first_estimate(v, accepted, resume_at)
   v.fl = math.max(1, accepted)
@@ -303,11 +304,15 @@ local function estimate_after_throttle(v, accepted_last_second, inflight, now, r
   v.lt = resume_at; v.la = 0
 end
 
+local function level_period(v)
+  if not v.pg then return v.pd end
+  if v.rr == v.fl * PROBE_FACTOR then return FIRST_PROBE_PERIOD_MS end
+  return PROBE_PERIOD_MS
+end
+
 local function step_up(v, now)
   local elapsed = now - v.lt
-  local period = v.pd
-  if v.pg then period = PROBE_PERIOD_MS end
-  if elapsed < period then return false end
+  if elapsed < level_period(v) then return false end
   if v.la < (FULL_USE * v.rr * elapsed) / 1000 then
     v.lt = now; v.la = 0
     return false
