@@ -85,6 +85,14 @@ export class StartCounter {
     this.counts[this.slot % START_BUCKETS]++;
   }
 
+  /** Takes back a start added at `at` that never went out (its slot came back unused), if still counted. */
+  remove(at: number, now: number): void {
+    this.roll(now);
+    const slot = Math.max(0, Math.floor(at / this.bucketMs));
+    const bucket = slot % START_BUCKETS;
+    if (slot > this.slot - START_BUCKETS && slot <= this.slot && this.counts[bucket] > 0) this.counts[bucket]--;
+  }
+
   count(now: number): number {
     this.roll(now);
     let total = 0;

@@ -1,5 +1,5 @@
 import { aimdOnSuccess, aimdOnThrottle, initialAimd, StartCounter, type AimdState } from './adaptive.js';
-import { countStart, estimateAfterThrottle, estimateLimits, firstEstimate, stepUp, type RateEstimate } from './rate-learner.js';
+import { countStart, estimateAfterThrottle, estimateLimits, firstEstimate, stepUp, uncountStart, type RateEstimate } from './rate-learner.js';
 import { addJitter, exponentialBackoff } from './backoff.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { DEFAULT_WINDOW_MS, effectiveLimits, limitsSignature, nextLearnedLimit, strictestLimits, summarize, type EffectiveLimits } from './limits.js';
@@ -331,6 +331,11 @@ export class MemoryStore implements RateLimitStore {
           record.probing = false;
         }
         this.grow(record, now, now - ((lease as MemoryLease | undefined)?.at ?? now));
+      } else if (outcome === 'unused' && lease) {
+        // A request that never went out was not accepted: the starts that judge the server forget it.
+        const at = (lease as MemoryLease).at;
+        record.starts.remove(at, now);
+        if (record.estimate) uncountStart(record.estimate, at);
       }
       if (record.inFlight > 0) record.inFlight--;
       record.lastUsed = now;

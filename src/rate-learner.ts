@@ -110,6 +110,12 @@ export function countStart(estimate: RateEstimate, now: number): void {
   if (estimate.probing && now >= estimate.probeAt) estimate.probeStarts++;
 }
 
+/** A start counted at `at` never went out (its slot came back unused): it proves nothing, so it is taken back. */
+export function uncountStart(estimate: RateEstimate, at: number): void {
+  if (at >= estimate.levelAt && estimate.levelStarts > 0) estimate.levelStarts--;
+  if (estimate.probing && at >= estimate.probeAt && estimate.probeStarts > 0) estimate.probeStarts--;
+}
+
 /**
  * A throttle (not stale) at `now` while the estimate was in force, `inFlight` requests of the key out (the
  * throttled one included: none of them is known to be accepted); the rate holds again from `resumeAt`.

@@ -2,6 +2,7 @@
  * The contract every RateLimitStore meets, run against each store (memory now; others reuse it).
  * `make()` returns a fresh store on a clock the test can move: `advance(ms)` moves that clock.
  */
+import { pacedLimits, PROBE_FACTOR } from '../../src/rate-learner';
 import type { KeySpec, RateLimitStore } from '../../src/store';
 
 export interface StoreUnderTest {
@@ -135,6 +136,35 @@ export function describeStoreContract(name: string, make: () => Promise<StoreUnd
       expect(await store.acquire([k])).toMatchObject({ ok: false, reason: 'concurrency' });
       if (probe.ok) await store.release([k], 'ok', probe.lease);
       expect((await store.acquire([k])).ok).toBe(true);
+    });
+
+    it('forgets a grant given back unused: the rate learner counts only the requests that went out', async () => {
+      const k: KeySpec = { ...key({}), adaptive: true };
+      const { store } = subject;
+      const grant = async () => {
+        const granted = await store.acquire([k]);
+        if (!granted.ok) throw new Error(`expected a grant: ${JSON.stringify(granted)}`);
+        return granted.lease;
+      };
+      for (const outcome of ['ok', 'unused', 'ok', 'unused', 'ok'] as const) await store.release([k], outcome, await grant());
+      const refused = await grant();
+      const outcome = await store.throttle(k, { sentAt: Number.POSITIVE_INFINITY, delayMs: 1000, kind: 'rate', backoff: BACKOFF, jitter: NO_JITTER, random: 0 });
+      await store.release([k], 'throttled', refused);
+      // Three went out before the refused one and were accepted: the probe paces at PROBE_FACTOR × 3 per second.
+      expect(outcome.learned).toEqual(pacedLimits(PROBE_FACTOR * 3));
+
+      // The probe, after the pause: 4 accepted and 2 given back unused, then one refused. Since the probe began,
+      // (4 − the flash of 3) / 1 s = 1 per second, at most half the flash: a window of the 4 accepted per second.
+      // Counting the unused two would make it a bucket of 3 per second.
+      await subject.advance(1001);
+      for (const outcome of ['ok', 'unused', 'ok', 'unused', 'ok', 'ok'] as const) {
+        await store.release([k], outcome, await grant());
+        await subject.advance(100);
+      }
+      const overshoot = await grant();
+      const second = await store.throttle(k, { sentAt: Number.POSITIVE_INFINITY, delayMs: 1000, kind: 'rate', backoff: BACKOFF, jitter: NO_JITTER, random: 0 });
+      await store.release([k], 'throttled', overshoot);
+      expect(second.learned).toEqual({ requests: 4, perMs: 1000 });
     });
 
     it('backs off exponentially without a server delay, and adopts a named limit', async () => {

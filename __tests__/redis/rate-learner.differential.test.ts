@@ -5,7 +5,7 @@
  * flashes; this one drives them directly.
  */
 import fc from 'fast-check';
-import { countStart, estimateAfterThrottle, estimateLimits, firstEstimate, stepUp, type RateEstimate } from '../../src/rate-learner';
+import { countStart, estimateAfterThrottle, estimateLimits, firstEstimate, stepUp, uncountStart, type RateEstimate } from '../../src/rate-learner';
 import { LUA_RULES } from '../../src/redis/lua-rules';
 import { connect, type TestClient } from './helpers/clients';
 import { RedisServer } from './helpers/redis-server';
@@ -25,7 +25,9 @@ type Step =
   | { op: 'start'; dt: number }
   | { op: 'starts'; dt: number; n: number }
   | { op: 'throttle'; dt: number; accepted: number; inFlight: number; pauseMs: number }
-  | { op: 'success'; dt: number };
+  | { op: 'success'; dt: number }
+  /** A start made `ago` ms before now never went out (its slot came back unused). */
+  | { op: 'unsent'; dt: number; ago: number };
 
 /** Runs the steps through the Lua functions; returns the estimate after each as [rate, flash, probing, window, heldRate, periodMs, levelAt, levelStarts, probeAt, probeStarts, requests, perMs]. */
 const SCRIPT = `${LUA_RULES}
@@ -43,6 +45,9 @@ while i <= #ARGV do
   elseif op == 'success' then
     if v.rr ~= nil and step_up(v, now) then estimate_limits(v) end
     i = i + 2
+  elseif op == 'unsent' then
+    if v.rr ~= nil then uncount_start(v, now - tonumber(ARGV[i + 2])) end
+    i = i + 3
   else
     local accepted, inflight, resume = tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3]), now + tonumber(ARGV[i + 4])
     if v.rr ~= nil then estimate_after_throttle(v, accepted, inflight, now, resume)
@@ -74,6 +79,8 @@ function inTypeScript(steps: Step[]): string[] {
       for (let i = 0; i < step.n && estimate; i++) countStart(estimate, now);
     } else if (step.op === 'success') {
       if (estimate && stepUp(estimate, now)) learned = estimateLimits(estimate);
+    } else if (step.op === 'unsent') {
+      if (estimate) uncountStart(estimate, now - step.ago);
     } else {
       const resume = now + step.pauseMs;
       if (estimate) estimateAfterThrottle(estimate, step.accepted, step.inFlight, now, resume);
@@ -111,6 +118,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     arbitrary: fc.record({ op: fc.constant('starts' as const), dt: fc.integer({ min: 0, max: 60_000 }), n: fc.integer({ min: 0, max: 3000 }) }),
   },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('success' as const), dt: fc.integer({ min: 0, max: 90_000 }) }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('unsent' as const), dt: fc.integer({ min: 0, max: 50 }), ago: fc.integer({ min: 0, max: 2500 }) }) },
   {
     weight: 1,
     arbitrary: fc.record({
@@ -132,7 +140,9 @@ describe('the rate learner in Lua', () => {
             ? [s.op, String(s.dt), String(s.accepted), String(s.inFlight), String(s.pauseMs)]
             : s.op === 'starts'
               ? [s.op, String(s.dt), String(s.n)]
-              : [s.op, String(s.dt)],
+              : s.op === 'unsent'
+                ? [s.op, String(s.dt), String(s.ago)]
+                : [s.op, String(s.dt)],
         );
         const lua = (await redis.command(['EVAL', SCRIPT, '0', ...args])) as string[];
         // Lua formats numbers with %.17g; compare as numbers.

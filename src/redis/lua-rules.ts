@@ -236,6 +236,13 @@ local function starts_add(v, now)
   local f = 'c' .. (v.sl % START_BUCKETS)
   v[f] = (v[f] or 0) + 1
 end
+-- StartCounter.remove
+local function starts_remove(v, at, now)
+  starts_roll(v, now)
+  local slot = math.max(0, math.floor(at / START_BUCKET_MS))
+  local f = 'c' .. (slot % START_BUCKETS)
+  if slot > v.sl - START_BUCKETS and slot <= v.sl and (v[f] or 0) > 0 then v[f] = v[f] - 1 end
+end
 local function starts_count(v, now)
   starts_roll(v, now)
   local total = 0
@@ -280,6 +287,11 @@ end
 local function count_start(v, now)
   if v.rr ~= nil and now >= v.lt then v.la = v.la + 1 end
   if v.pg and now >= v.pt then v.pn = v.pn + 1 end
+end
+
+local function uncount_start(v, at)
+  if at >= v.lt and v.la > 0 then v.la = v.la - 1 end
+  if v.pg and at >= v.pt and v.pn > 0 then v.pn = v.pn - 1 end
 end
 
 local function estimate_after_throttle(v, accepted_last_second, inflight, now, resume_at)

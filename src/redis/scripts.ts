@@ -140,6 +140,10 @@ for i = 1, n do
       local inflight = live_leases(nm, now)
       if v.aw ~= nil and v.lc == nil then aimd_success(v, inflight, now - start, starts_count(v, now), now) end
       if v.rr ~= nil and step_up(v, now) then estimate_limits(v) end
+    elseif outcome == 'unused' then
+      -- MemoryStore.release: a request that never went out was not accepted
+      starts_remove(v, start, now)
+      if v.rr ~= nil then uncount_start(v, start) end
     end
     redis.call('ZREM', nm.f, lease)
     v.lu = now
