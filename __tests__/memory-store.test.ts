@@ -8,6 +8,41 @@ describeStoreContract('MemoryStore', async () => {
 });
 
 describe('MemoryStore', () => {
+  it.each([
+    ["puts no default margin on a rate the learner settled on as a bucket's: its limits keep a request in hand", undefined, 0],
+    ['keeps a margin the key was given on such a rate', 5, 5],
+  ])('%s', async (_what, marginMs, expectedMargin) => {
+    const clock = new FakeClock();
+    const store = new MemoryStore({ clock });
+    const key = { id: 'k', level: 'client' as const, limits: {}, marginMs, adaptive: true };
+    const report = { backoff: { baseMs: 1000, maxMs: 60_000 }, jitter: { ratio: 0, maxMs: 0 }, random: 0, sentAt: Infinity, delayMs: 1000, kind: 'rate' as const };
+    const grant = () => {
+      const result = store.acquire([key]);
+      if (!result.ok) throw new Error(`refused: ${JSON.stringify(result)}`);
+      return result.lease;
+    };
+    // A bucket of 20/s holding 5, as nginx's: 6 at once, refused; the probe, as fast as it is let, for 2.1 s.
+    for (let i = 0; i < 6; i++) store.release([key], 'ok', grant());
+    let refused = grant();
+    store.throttle(key, report);
+    store.release([key], 'throttled', refused);
+    await clock.advance(1000);
+    while (clock.now() < 3100) {
+      const result = store.acquire([key]);
+      if (result.ok) store.release([key], 'ok', result.lease);
+      else await clock.advance(Math.max(1, result.retryInMs ?? 1));
+    }
+    refused = grant();
+    const learned = store.throttle(key, report).learned!;
+    store.release([key], 'throttled', refused);
+    expect(learned.requests).toBe(4); // bursts of the flash less 2 (bucketLimits)
+    await clock.advance(1000);
+    for (let i = 0; i < learned.requests!; i++) store.release([key], 'ok', grant());
+    const held = store.acquire([key]);
+    expect(held).toMatchObject({ ok: false, reason: 'rate' });
+    expect(held.ok ? undefined : held.retryInMs).toBeCloseTo(learned.perMs! + expectedMargin, 6);
+  });
+
   it('never shortens a pause, and does not escalate for requests sent before it began', () => {
     const clock = new FakeClock();
     const store = new MemoryStore({ clock });

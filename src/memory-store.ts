@@ -67,6 +67,17 @@ export function defaultMargin(windowMs: number): number {
   return Math.min(25, Math.ceil(windowMs * 0.005));
 }
 
+/**
+ * The margin of a key's windows: its own, else none for a rate the learner settled on as a bucket's (its
+ * limits keep a request of the bucket in hand, bucketLimits, which absorbs more jitter than this margin
+ * would: 1/rate against 0.5% of k/rate), else defaultMargin's.
+ */
+function marginOf(record: KeyRecord, marginMs: number | undefined, windowMs: number): number {
+  if (marginMs !== undefined) return marginMs;
+  const estimate = record.estimate;
+  return estimate && !estimate.window && !estimate.probing ? 0 : defaultMargin(windowMs);
+}
+
 /** The limits of `named` that have a value. */
 function definedLimits(named: LearnedLimits): LearnedLimits {
   const limits: LearnedLimits = {};
@@ -467,7 +478,7 @@ export class MemoryStore implements RateLimitStore {
     record.logsFor = effective;
     record.logsMargin = marginMs;
     const { rates } = effective;
-    const windowOf = (perMs: number) => perMs + (marginMs ?? defaultMargin(perMs));
+    const windowOf = (perMs: number) => perMs + marginOf(record, marginMs, perMs);
     if (rates.length !== record.logs.length) {
       record.logs = rates.map((rate, i) => {
         if (record.logs[i]) return record.logs[i];

@@ -58,6 +58,13 @@ const SCENARIOS: Scenario[] = [
     unnamedOnly: true,
   },
   {
+    // Default margins: none on the rate the learner settled on as a bucket's, defaultMargin's on the others.
+    name: 'nothing configured, nothing named, default margins: the rate learner',
+    client: { level: 'client', limits: {}, adaptive: true },
+    token: { level: 'token', limits: {}, adaptive: true },
+    unnamedOnly: true,
+  },
+  {
     name: 'a rate on the app only',
     client: { level: 'client', limits: { requests: 6, perMs: 800 }, marginMs: 8 },
     token: { level: 'token', limits: {}, marginMs: 0 },

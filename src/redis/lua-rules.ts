@@ -111,9 +111,11 @@ local function spec_at(a)
   }
 end
 
--- MemoryStore.logs windowOf: the window plus the key's margin, or defaultMargin: 0.5% of it, at most 25 ms.
-local function window_of(per_ms, margin)
+-- MemoryStore.logs windowOf and marginOf: the window plus the key's margin, else none for a rate the
+-- learner settled on as a bucket's (rr, neither wn nor pg), else defaultMargin: 0.5% of it, at most 25 ms.
+local function window_of(v, per_ms, margin)
   if margin ~= nil then return per_ms + margin end
+  if v.rr ~= nil and not v.wn and not v.pg then return per_ms end
   return per_ms + math.min(25, math.ceil(per_ms * 0.005))
 end
 local SPEC_ARGS = 7
@@ -416,7 +418,7 @@ local function sync_logs(v, names, rates, margin, now)
       v['x' .. j] = nil; v['X' .. j] = nil; v['k' .. j] = nil
     end
     for j = had + 1, #rates do
-      local w = window_of(rates[j].w, margin)
+      local w = window_of(v, rates[j].w, margin)
       if (v.ls or -INF) > now - w then
         local seeded = math.min(starts_count(v, now), rates[j].n)
         for k = 1, seeded do redis.call('ZADD', names.w[j], fmt(v.ls), 'seed.' .. fmt(now) .. '.' .. k) end
@@ -426,7 +428,7 @@ local function sync_logs(v, names, rates, margin, now)
   end
   for j, rate in ipairs(rates) do
     v['N' .. j] = rate.n
-    v['W' .. j] = window_of(rate.w, margin)
+    v['W' .. j] = window_of(v, rate.w, margin)
   end
   v.nl = #rates
 end
