@@ -15,7 +15,7 @@ import type { RateGuardRequestOptions, ResolvedOptions } from './options.js';
 import { priorityClass } from './priority.js';
 import { keysFor } from './request-keys.js';
 import { isPromise, type Scheduler, type WaitFailure, type WaitOptions } from './scheduler.js';
-import { sendWatch, type SendListener } from './send-evidence.js';
+import { AdapterReach, sendWatch, type SendListener } from './send-evidence.js';
 import { discardBody, isStreamBody, releaseWhenBodyRead } from './stream-release.js';
 import type { KeySpec, Lease, RateLimitStore } from './store.js';
 import type { ThrottleVerdict } from './throttle-rules.js';
@@ -55,6 +55,19 @@ export interface GuardContext {
 }
 
 let callSeq = 0;
+
+/** axios's Node http adapter, the one whose requests Node reports (send-evidence.ts); undefined where there is none. */
+let nodeHttpAdapter: unknown = null;
+function httpAdapter(): unknown {
+  if (nodeHttpAdapter === null) {
+    try {
+      nodeHttpAdapter = getAdapter('http');
+    } catch {
+      nodeHttpAdapter = undefined; // a browser build
+    }
+  }
+  return nodeHttpAdapter;
+}
 
 /** The per-request options of a request that has none: one shared object, not one per call. */
 const NO_REQUEST_OPTIONS: RateGuardRequestOptions = Object.freeze({});
@@ -102,11 +115,12 @@ export class GuardAdapters {
   private create(inner: AdapterSetting): GuardAdapter {
     const { ctx } = this;
     const resolved: AxiosAdapter | undefined = typeof inner === 'function' ? inner : undefined;
+    const reach = new AdapterReach(resolved !== undefined);
     const adapter = (config: InternalAxiosRequestConfig) => {
       ctx.counters.calls++;
       // Resolved per config the first time: the fetch adapter checks config.env.
       const send = resolved ?? (getAdapter(inner ?? DEFAULT_ADAPTERS, config) as AxiosAdapter);
-      return new GuardedCall(ctx, config, send).run();
+      return new GuardedCall(ctx, config, send, reach).run();
     };
     return Object.assign(adapter, { [INNER_ADAPTER]: inner });
   }
@@ -138,11 +152,14 @@ class GuardedCall implements WaitOptions, SendListener {
   private lease: Lease;
   private sentAt = 0;
   private writtenAt: number | undefined;
+  /** Unwatched attempts of a custom adapter: Node's count of http requests when it was sent (see AdapterReach). */
+  private requestsBefore = -1;
 
   constructor(
     private readonly ctx: GuardContext,
     private readonly config: InternalAxiosRequestConfig,
     private readonly adapter: AxiosAdapter,
+    private readonly reach: AdapterReach,
   ) {
     const { options, store } = ctx;
     this.perRequest = config.rateGuard ?? NO_REQUEST_OPTIONS;
@@ -184,8 +201,15 @@ class GuardedCall implements WaitOptions, SendListener {
     this.sentAt = sentAt;
     this.writtenAt = undefined;
     const watch = sendWatch();
-    // The adapter and config go in as they are: no closure per attempt.
-    const sending = watch ? watch.run(this, this.adapter, config) : this.adapter(config);
+    const watched = watch !== null && this.reach.shouldWatch(this.adapter, httpAdapter());
+    this.requestsBefore = watch !== null && !watched && this.reach.custom ? watch.requestsStarted : -1;
+    let sending: Promise<AxiosResponse>;
+    try {
+      // The adapter and config go in as they are: no closure per attempt.
+      sending = watched ? watch!.run(this, this.adapter, config) : this.adapter(config);
+    } catch (error) {
+      sending = Promise.reject(error); // an adapter that throws at once: its slot goes back as for a rejection
+    }
     return sending.then(
       (response) => this.answered(lease, sentAt, response, response, undefined),
       (error: unknown) => this.answered(lease, sentAt, (error as { response?: AxiosResponse } | null)?.response, undefined, error),
@@ -206,6 +230,10 @@ class GuardedCall implements WaitOptions, SendListener {
     const { ctx, keys } = this;
     const writtenAfterMs = this.writtenAt === undefined ? undefined : this.writtenAt - sentAt;
     this.onWire = false;
+    if (this.requestsBefore >= 0) {
+      this.reach.observed(sendWatch()!.requestsStarted > this.requestsBefore);
+      this.requestsBefore = -1;
+    }
     const { throttleStatuses, detectThrottle } = ctx.options;
     // A throttle status, or a rule's (a GitHub 403, a GraphQL THROTTLED in a 200…): the rules pick by status first.
     let verdict: ThrottleVerdict | undefined;

@@ -7,7 +7,14 @@
  *
  * Node-only modules are reached through `process.getBuiltinModule` (Node ≥ 20.16), never imported: the core
  * stays free of Node imports and runs in browsers, where there is no such evidence (and nothing here runs).
- * Requests of other adapters (xhr, fetch, custom) get no evidence; the guard then measures from the grant.
+ * Requests of the xhr and fetch adapters get no evidence, nor do those of a custom adapter until it is seen
+ * to make Node http requests; the guard then measures from the grant.
+ *
+ * Watching costs more than the guard's own work: on Node 20 running an AsyncLocalStorage installs promise
+ * hooks, after which every promise of the process is slower, even once the storage is disabled again (V8
+ * keeps its slower path): a request through an in-memory adapter took 10–15 % longer. So only requests that
+ * can bring evidence are watched (AdapterReach), and whether a custom adapter makes Node http requests is
+ * found without the storage: by Node's count of new requests while one of its calls was out.
  */
 
 /** Told when the request it sent was handed to the operating system (the last time, after redirects). */
@@ -16,8 +23,10 @@ export interface SendListener {
 }
 
 export interface SendWatch {
-  /** Runs `send(arg)` so that every Node http request it makes reports its write to `listener`. */
+  /** Runs `send(arg)` so that every Node http request it makes reports to `listener`. */
   run<A, T>(listener: SendListener, send: (arg: A) => T, arg: A): T;
+  /** Node http requests created in this process so far, watched or not. */
+  readonly requestsStarted: number;
 }
 
 interface EventSource {
@@ -48,14 +57,46 @@ export function sendWatch(): SendWatch | null {
     const channels = getBuiltin('node:diagnostics_channel');
     const { AsyncLocalStorage } = getBuiltin('node:async_hooks');
     const current = new AsyncLocalStorage<SendListener>();
+    let started = 0;
     channels.subscribe(REQUEST_START, (message) => {
+      started++;
       const listener = current.getStore();
       const request = (message as { request?: EventSource } | null)?.request;
       if (listener && typeof request?.once === 'function') request.once('finish', () => listener.requestWritten());
     });
-    shared = { run: (listener, send, arg) => current.run(listener, send, arg) };
+    shared = {
+      run: (listener, send, arg) => current.run(listener, send, arg),
+      get requestsStarted() {
+        return started;
+      },
+    };
   } catch {
     // An older Node or a sandbox without these modules: no evidence, the guard measures from the grant.
   }
   return shared;
+}
+
+/**
+ * Whether the requests of one adapter can bring evidence, and so are worth watching:
+ * - axios's own http adapter: always;
+ * - xhr and fetch: never (they make no http.ClientRequest);
+ * - a custom adapter: from the first of its calls during which the process made a Node http request (a
+ *   wrapper around axios's http adapter, a cache that missed; another call's request counts too, which only
+ *   makes it watched for nothing). Until then its calls go unwatched, stamped at their answers.
+ */
+export class AdapterReach {
+  private reachesHttp = false;
+
+  /** `custom`: the adapter is the user's function, not one axios resolved from names. */
+  constructor(readonly custom: boolean) {}
+
+  /** Whether to watch a call of `send`; `httpAdapter` is axios's Node http adapter (undefined in browsers). */
+  shouldWatch(send: unknown, httpAdapter: unknown): boolean {
+    return send === httpAdapter || this.reachesHttp;
+  }
+
+  /** An unwatched call of a custom adapter has its answer; `madeRequest`: Node made an http request meanwhile. */
+  observed(madeRequest: boolean): void {
+    if (madeRequest) this.reachesHttp = true;
+  }
 }
