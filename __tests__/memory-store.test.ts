@@ -21,7 +21,8 @@ describe('MemoryStore', () => {
       if (!result.ok) throw new Error(`refused: ${JSON.stringify(result)}`);
       return result.lease;
     };
-    // A bucket of 20/s holding 5, as nginx's: 6 at once, refused; the probe, as fast as it is let, for 2.1 s.
+    // 6 accepted at once, then refused; the probe run as fast as its pacing lets it for 2.1 s, then refused:
+    // far more accepted than the flash again, so the learner settles on a bucket.
     for (let i = 0; i < 6; i++) store.release([key], 'ok', grant());
     let refused = grant();
     store.throttle(key, report);
