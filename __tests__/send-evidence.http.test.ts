@@ -58,6 +58,13 @@ describe('send evidence', () => {
     expect(evidence().every((ms) => typeof ms === 'number' && ms >= 0)).toBe(true);
   });
 
+  it("never watches axios's fetch adapter: its requests are no http.ClientRequest", async () => {
+    const api = axios.create({ baseURL, adapter: 'fetch' });
+    rateGuard(api, { clientId: 'evidence-app', store: new MemoryStore(), limits: { client: { requests: 1000, perMs: 1000 } } });
+    for (let i = 0; i < 3; i++) expect((await api.get(`/items/${i}`)).status).toBe(200);
+    expect(runs).not.toHaveBeenCalled();
+  });
+
   it('watches a custom adapter from its first call seen to make a Node http request (a wrapper of the http adapter)', async () => {
     const http = getAdapter('http');
     const { api, evidence } = guarded((config) => http(config));
