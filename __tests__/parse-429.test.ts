@@ -1,3 +1,5 @@
+import { AxiosHeaders } from 'axios';
+import fc from 'fast-check';
 import { bodyAsObject, parseRetryAfter, parseThrottle, readHeader } from '../src/parse-429';
 
 const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);
@@ -103,6 +105,18 @@ describe('helpers', () => {
     expect(readHeader({ get: (n: string) => (n === 'retry-after' ? '3' : undefined) }, 'retry-after')).toBe('3');
     expect(readHeader({ 'Retry-After': ['4', '5'] }, 'retry-after')).toBe('4');
     expect(readHeader(undefined, 'retry-after')).toBeUndefined();
+  });
+
+  it("readHeader's usual spelling is only a shortcut: the same answer as the case-insensitive lookup, whatever the header was set as", () => {
+    const spellings = fc.constantFrom('Authorization', 'authorization', 'AUTHORIZATION', 'AuthoriZation');
+    const values = fc.oneof(fc.string(), fc.constant(['Bearer a', 'Bearer b']), fc.constant(false), fc.constant(null), fc.integer());
+    fc.assert(
+      fc.property(fc.option(spellings, { nil: undefined }), values, fc.boolean(), (setAs, value, asAxiosHeaders) => {
+        const plain: Record<string, unknown> = { Accept: 'application/json', ...(setAs === undefined ? {} : { [setAs]: value }) };
+        const headers = asAxiosHeaders ? new AxiosHeaders(plain as Record<string, string>) : plain;
+        expect(readHeader(headers, 'authorization', 'Authorization')).toEqual(readHeader(headers, 'authorization'));
+      }),
+    );
   });
 
   it('bodyAsObject ignores non-JSON, streams and oversized bodies', () => {

@@ -9,7 +9,7 @@ import type { Plugin } from './types';
 
 /** One contender's cost per request: medians over rounds of each round's mean. */
 export interface OverheadRow {
-  /** `wrapper`: the least a plugin that wraps the adapter costs (an interceptor and one `then`); for experiments. */
+  /** `wrapper`: the least a plugin that wraps the adapter costs (an interceptor and one `then`): the floor beside the guard. */
   id: 'bare' | 'axios-rate-limit' | 'axios-retry' | 'rate-guard' | 'wrapper';
   name: string;
   /** How it is configured, for the report. */
@@ -49,7 +49,7 @@ export const GUARD_LIMITS = {
 const RATE_LIMIT = { requests: 100_000, perMs: 1000 };
 
 export type EntrantId = OverheadRow['id'];
-export const ENTRANT_IDS: readonly EntrantId[] = ['bare', 'axios-rate-limit', 'axios-retry', 'rate-guard'];
+export const ENTRANT_IDS: readonly EntrantId[] = ['bare', 'axios-rate-limit', 'axios-retry', 'wrapper', 'rate-guard'];
 
 interface Entrant {
   id: EntrantId;
@@ -86,7 +86,12 @@ function describeEntrant(id: EntrantId, plugin: Plugin): Entrant {
   if (id === 'wrapper') {
     const wrapped = (config: InternalAxiosRequestConfig) => jsonAdapter(config).then((response) => response);
     api.interceptors.request.use((config) => Object.assign(config, { adapter: wrapped }), null, { synchronous: true });
-    return { id, name: 'adapter wrapper', setup: 'an interceptor setting an adapter that returns jsonAdapter(config).then(r => r)', api };
+    return {
+      id,
+      name: 'adapter wrapper (the floor)',
+      setup: 'an interceptor setting an adapter that returns jsonAdapter(config).then(r => r): what any plugin that gates the adapter pays',
+      api,
+    };
   }
   return { id, name: 'bare axios', setup: 'axios.create()', api };
 }
@@ -102,7 +107,7 @@ export async function round(api: AxiosInstance, count: number): Promise<{ wallUs
   return { wallUs, cpuUs: cpuMicros(cpu) / count };
 }
 
-/** The n-th ordering of 0…size−1 (n modulo size!): consecutive rounds run the contenders in every order. */
+/** The n-th ordering of 0…size−1 (n modulo size!): consecutive rounds put each contender in each place about as often. */
 function ordering(size: number, n: number): number[] {
   const left = Array.from({ length: size }, (_, i) => i);
   const order: number[] = [];
@@ -148,11 +153,11 @@ function startWorker(id: EntrantId, pluginEntry: string | undefined): Promise<Wo
 }
 
 /**
- * µs per request of bare axios, axios-rate-limit, axios-retry and the guard, with an in-process adapter.
+ * µs per request of bare axios, axios-rate-limit, axios-retry, the adapter wrapper and the guard, with an in-process adapter.
  * Each contender runs in a process of its own: what one installs for the whole process (the guard's
  * AsyncLocalStorage turns on promise hooks, which every promise then pays) must not be charged to bare
  * axios too. Rounds are interleaved all the same, one process at a time, in a different order each round
- * (all orders in turn), so that all see the same CPU conditions and none always follows the same
+ * (consecutive orderings), so that all see the same CPU conditions and none always follows the same
  * neighbour. The adapter answers JSON at once. axios-rate-limit waits for a setTimeout(0) per request (about 1 ms): its rounds are a tenth
  * as long, or it would take most of the time. Medians are compared, and CPU time
  * (user + system) is beside wall time because the machine may be shared.

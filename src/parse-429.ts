@@ -56,27 +56,30 @@ const ASCTIME = /^[a-z]{3} [a-z]{3} +\d{1,2} \d{2}:\d{2}:\d{2} \d{4}$/i;
 export const MAX_BODY_CHARS = 64 * 1024;
 const DELTA_MS = /^\d+(?:\.\d+)?$/;
 
-/** Case-insensitive header lookup on AxiosHeaders, fetch Headers or a plain object. */
-export function readHeader(headers: HeadersLike, name: string): string | undefined {
+/**
+ * Case-insensitive header lookup on AxiosHeaders, fetch Headers or a plain object. `usualSpelling`: the
+ * spelling the header is usually set as (`Authorization`), looked up first: AxiosHeaders keeps a header
+ * under the one property it was set as, so that is a property read, where its get() normalises the name
+ * and searches every header for it.
+ */
+export function readHeader(headers: HeadersLike, name: string, usualSpelling?: string): string | undefined {
   if (!headers) return undefined;
-  let value: unknown;
-  if (typeof (headers as { get?: unknown }).get === 'function') {
-    value = (headers as { get: (n: string) => unknown }).get(name);
-  } else {
-    const record = headers as Record<string, unknown>;
-    value = record[name];
-    if (value === undefined) {
-      for (const key of Object.keys(record)) {
-        if (key.toLowerCase() === name) {
-          value = record[key];
-          break;
-        }
-      }
-    }
-  }
+  let value = usualSpelling === undefined ? undefined : (headers as Record<string, unknown>)[usualSpelling];
+  if (value === undefined) value = anyCase(headers, name);
   if (Array.isArray(value)) value = value[0];
   if (value === undefined || value === null || value === false) return undefined;
   return String(value).trim();
+}
+
+function anyCase(headers: NonNullable<HeadersLike>, name: string): unknown {
+  if (typeof (headers as { get?: unknown }).get === 'function') return (headers as { get: (n: string) => unknown }).get(name);
+  const record = headers as Record<string, unknown>;
+  const value = record[name];
+  if (value !== undefined) return value;
+  for (const key of Object.keys(record)) {
+    if (key.toLowerCase() === name) return record[key];
+  }
+  return undefined;
 }
 
 /**

@@ -72,7 +72,7 @@ export function tokenKeyOf(keys: readonly KeySpec[]): KeySpec | undefined {
 function baseKeysFor(ctx: GuardContext, config: InternalAxiosRequestConfig): readonly KeySpec[] {
   const { options } = ctx;
   const explicit = config.rateGuard?.token;
-  const token = explicit ?? (options.tokenKey ? options.tokenKey(config) : readHeader(config.headers, 'authorization'));
+  const token = explicit ?? (options.tokenKey ? options.tokenKey(config) : readHeader(config.headers, 'authorization', 'Authorization'));
   if (!token) return ctx.clientOnly;
   let keys = ctx.tokenKeys.get(token);
   if (!keys) {
