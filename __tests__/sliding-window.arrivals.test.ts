@@ -191,6 +191,19 @@ describe('SlidingWindowLog, judged by arrivals at the server', () => {
     expect(span).toBeLessThan(29 * 1005 + 2100);
   });
 
+  it('on a 2 s endpoint, remembers for many windows how late a busy server read requests', () => {
+    // Half the first window's requests read 40 ms late (a busy server, or a busy neighbour on its machine),
+    // then, eight windows later (past the last 2N answers, within the last 8N), one read 30 ms late. A lag
+    // is seen only at its answer, two windows on: the later request is counted while in flight, and must be
+    // judged by how late requests have been read before, not only in the last two windows.
+    const requests = uniform(200).map((r, i) => (i >= 5 && i < 10 ? { ...r, extraIn: 40 } : i === 80 ? { ...r, extraIn: 30 } : r));
+    const limit = 10;
+    const { arrivals, starts } = simulate(new SlidingWindowLog(limit, 1005), requests, { baseIn: 1, baseBack: 2000, evidence: true });
+    expect(maxInAnyWindow(arrivals, 1005)).toBeLessThanOrEqual(limit);
+    // And still near the full rate: 200 at 10 per 1005 ms, a window held 80 ms longer while it is remembered.
+    expect(starts[starts.length - 1] - starts[0]).toBeLessThan(19 * 1085 + 2100);
+  });
+
   it('without write times, a 2 s endpoint waits for answers (in flight holds its place)', () => {
     const { arrivals, starts } = simulate(new SlidingWindowLog(10, 1005), uniform(100), { baseIn: 1, baseBack: 2000, evidence: false });
     expect(maxInAnyWindow(arrivals, 1005)).toBeLessThanOrEqual(10);

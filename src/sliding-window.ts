@@ -25,8 +25,9 @@
  *
  * A request in flight holds its place (stamp Infinity) until answered, with one exception, for endpoints
  * slower than the window: a request known to be written and on schedule (written no longer ago than the
- * fastest round trip plus the spread) is counted as arrived by the stamp that answer would give it. Without
- * it a 2 s endpoint would run at half of a 1 s limit; once overdue, it holds its place until answered. Only
+ * fastest round trip plus the spread of the last 8N answers or more) is counted as arrived by the stamp that
+ * answer would give it. Without it a 2 s endpoint would
+ * run at half of a 1 s limit; once overdue, it holds its place until answered. Only
  * the oldest entry is ever checked or evicted, so the guarantee needs no order among stamps.
  */
 export interface WindowEntry {
@@ -81,6 +82,12 @@ const START = 0;
 const STAMP = 1;
 const WRITTEN = 2;
 const FIELDS = 3;
+/**
+ * Buckets of N answers whose slowest round trip bounds the way in of a request counted while in flight. A
+ * busy server (or a busy neighbour on its machine) reads requests late in bursts that come and go; the last
+ * 2N answers alone forget a burst within two windows, while the prediction holds for requests sent since.
+ */
+const IN_FLIGHT_MEMORY = 8;
 
 export class SlidingWindowLog {
   /** The entries, oldest first from `head`, FIELDS numbers each (a plain array of doubles: unboxed). */
@@ -97,6 +104,10 @@ export class SlidingWindowLog {
   private slowestNow = 0;
   private slowestBefore = 0;
   private bucketCount = 0;
+  /** The slowest round trip of each of the last IN_FLIGHT_MEMORY buckets, their largest, and buckets closed. */
+  private readonly slowestOfBuckets: number[] = [];
+  private slowestRemembered = 0;
+  private bucketsNoted = 0;
 
   constructor(
     private limitValue: number,
@@ -136,8 +147,15 @@ export class SlidingWindowLog {
     if (stamp !== Infinity) return stamp;
     const written = this.ring[at + WRITTEN];
     if (Number.isNaN(written) || this.settledCount < this.limitValue) return Infinity;
-    const onTime = this.fastestMs + this.spread();
+    // Nothing about this request can be checked before it is counted (its answer comes a window later or
+    // more), so its round trip is taken as long as any seen over many windows of answers.
+    const onTime = this.fastestMs + this.rememberedSpread();
     return now - written <= onTime ? written + onTime - this.floor() : Infinity;
+  }
+
+  /** The spread of the last N to (IN_FLIGHT_MEMORY + 1)·N answers: what the in-flight prediction assumes. */
+  private rememberedSpread(): number {
+    return Math.max(0, Math.max(this.slowestNow, this.slowestRemembered) - this.fastestMs);
   }
 
   private spread(): number {
@@ -233,11 +251,17 @@ export class SlidingWindowLog {
     this.settledCount++;
   }
 
-  /** Keeps the slowest round trip of the last N to 2N answers: old outliers age out, recent ones count. */
+  /**
+   * Keeps the slowest round trip of the last N to 2N answers (old outliers age out, recent ones count), and
+   * of the last IN_FLIGHT_MEMORY buckets of N, for requests counted while in flight.
+   */
   private noteLatency(latency: number): void {
     if (latency > this.slowestNow) this.slowestNow = latency;
     if (++this.bucketCount >= Math.max(1, this.limitValue)) {
       this.slowestBefore = this.slowestNow;
+      const buckets = this.slowestOfBuckets;
+      buckets[this.bucketsNoted++ % IN_FLIGHT_MEMORY] = this.slowestNow;
+      this.slowestRemembered = Math.max(...buckets);
       this.slowestNow = 0;
       this.bucketCount = 0;
     }

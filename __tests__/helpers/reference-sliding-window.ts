@@ -13,6 +13,7 @@ export interface ReferenceEntry {
 
 /** The ring starts this small and doubles as needed, so a key with a limit of 100,000 costs nothing until used. */
 const INITIAL_CAPACITY = 16;
+const IN_FLIGHT_MEMORY = 8;
 
 export class ReferenceWindowLog {
   private entries: ReferenceEntry[];
@@ -25,6 +26,8 @@ export class ReferenceWindowLog {
   private slowestNow = 0;
   private slowestBefore = 0;
   private bucketCount = 0;
+  /** The slowest round trip of each of the last IN_FLIGHT_MEMORY buckets (for requests counted in flight). */
+  private readonly slowestOfBuckets: number[] = [];
 
   constructor(
     private limitValue: number,
@@ -61,8 +64,12 @@ export class ReferenceWindowLog {
     if (entry.stamp !== Infinity) return entry.stamp;
     const { written } = entry;
     if (written === undefined || this.settledCount < this.limitValue) return Infinity;
-    const onTime = this.fastestMs + this.spread();
+    const onTime = this.fastestMs + this.rememberedSpread();
     return now - written <= onTime ? written + onTime - this.floor() : Infinity;
+  }
+
+  private rememberedSpread(): number {
+    return Math.max(0, Math.max(this.slowestNow, ...this.slowestOfBuckets) - this.fastestMs);
   }
 
   private spread(): number {
@@ -151,6 +158,8 @@ export class ReferenceWindowLog {
     if (latency > this.slowestNow) this.slowestNow = latency;
     if (++this.bucketCount >= Math.max(1, this.limitValue)) {
       this.slowestBefore = this.slowestNow;
+      this.slowestOfBuckets.push(this.slowestNow);
+      if (this.slowestOfBuckets.length > IN_FLIGHT_MEMORY) this.slowestOfBuckets.shift();
       this.slowestNow = 0;
       this.bucketCount = 0;
     }
