@@ -144,7 +144,11 @@ class GuardedCall implements WaitOptions, SendListener {
   /** The keys of the attempt; a replay takes them again (its route may have joined a learned bucket). */
   private keys: readonly KeySpec[];
   private readonly perRequest: RateGuardRequestOptions;
-  private readonly startedAt: number;
+  /**
+   * When the call began: read before the first acquire when there is a deadline, else when the first grant
+   * came at once or the first wait began (the same moment, give or take the acquire; one clock read less).
+   */
+  private startedAt: number | undefined;
   private attempts = 0;
   private lastError: unknown;
   /** The attempt on the wire: its lease, grant time, and when it was written (Node http only). */
@@ -164,9 +168,8 @@ class GuardedCall implements WaitOptions, SendListener {
     const { options, store } = ctx;
     this.perRequest = config.rateGuard ?? NO_REQUEST_OPTIONS;
     this.keys = keysFor(ctx, this.config);
-    this.startedAt = store.clock.now();
     const deadlineMs = this.perRequest.deadlineMs ?? options.deadlineMs;
-    this.deadlineAt = deadlineMs === undefined ? Infinity : this.startedAt + deadlineMs;
+    this.deadlineAt = deadlineMs === undefined ? Infinity : (this.startedAt = store.clock.now()) + deadlineMs;
     const waitLongPauses = (this.perRequest.onLongRetryAfter ?? options.onLongRetryAfter) === 'wait';
     this.maxPauseMs = waitLongPauses ? Infinity : this.perRequest.maxRetryAfterMs ?? options.maxRetryAfterMs;
     this.maxQueue = options.maxQueue;
@@ -177,7 +180,9 @@ class GuardedCall implements WaitOptions, SendListener {
   /** Waits for a slot (at once on the fast path: no promise of ours), then sends. */
   run(): Promise<AxiosResponse> {
     const granted = this.ctx.scheduler.acquire(this.keys, this);
-    return isPromise(granted) ? granted.then((slot) => this.sendUnlessCanceled(slot.lease)) : this.send(granted.lease);
+    if (!isPromise(granted)) return this.send(granted.lease);
+    this.startedAt ??= this.ctx.store.clock.now();
+    return granted.then((slot) => this.sendUnlessCanceled(slot.lease));
   }
 
   /**
@@ -194,6 +199,7 @@ class GuardedCall implements WaitOptions, SendListener {
   private send(lease: Lease): Promise<AxiosResponse> {
     const { ctx, config } = this;
     const sentAt = ctx.store.clock.now();
+    this.startedAt ??= sentAt;
     this.attempts++;
     ctx.counters.attempts++;
     this.onWire = true;
@@ -340,7 +346,7 @@ class GuardedCall implements WaitOptions, SendListener {
     if (failure.kind === 'store-error') return failure.error instanceof Error ? failure.error : new Error(String(failure.error));
     const details = this.details(failure.key);
     if (failure.kind === 'queue-full') return this.failed(new QueueFullError(failure.maxQueue, details));
-    if (failure.kind === 'deadline') return this.failed(new DeadlineExceededError(this.deadlineAt - this.startedAt, details));
+    if (failure.kind === 'deadline') return this.failed(new DeadlineExceededError(this.deadlineAt - this.startedAt!, details));
     return this.failed(new RetryAfterTooLongError(failure.retryInMs, this.maxPauseMs, details));
   }
 
@@ -356,7 +362,7 @@ class GuardedCall implements WaitOptions, SendListener {
       level: spec.level,
       limit: spec.limits,
       attempts: this.attempts,
-      waitedMs: this.ctx.store.clock.now() - this.startedAt,
+      waitedMs: this.startedAt === undefined ? 0 : this.ctx.store.clock.now() - this.startedAt,
       config: this.config,
       cause: this.lastError,
     };
