@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { startDelayProxy, startEmulator } from '../emulator';
 import { CLIENT_ID, KNOWN, SERVER, emulatorOptions } from './config';
+import { startEmulatorProcess } from './emulator-process';
 import { bodyIntact, classify, describeError, runMetrics, runTimeline, type ClientSide } from './metrics';
 import type { ClientOutcome, Contender, IdealTime, KnownLimits, LinkDelay, RunResult, ServerLimits, Workload } from './types';
 
@@ -11,6 +12,8 @@ export interface RunSetup {
   known: KnownLimits;
   /** A delay proxy between client and server; undefined: straight to the server on loopback. */
   delay?: LinkDelay;
+  /** The emulator in a process of its own (bench/emulator-process.ts), not in the client's. */
+  ownProcess?: boolean;
 }
 
 /** The contender comparison: the bench's Clover server on loopback. */
@@ -28,7 +31,7 @@ export async function runOne(
   capMs: number,
   setup: RunSetup = DEFAULT_SETUP,
 ): Promise<RunResult> {
-  const emulator = await startEmulator(emulatorOptions(setup.server));
+  const emulator = await (setup.ownProcess ? startEmulatorProcess : startEmulator)(emulatorOptions(setup.server));
   const proxy = setup.delay && (await startDelayProxy({ targetPort: emulator.port, ...setup.delay }));
   const client = contender.create({
     baseURL: proxy?.url ?? emulator.url,
@@ -42,7 +45,7 @@ export async function runOne(
   let badBodies = 0;
   const errors: Record<string, number> = {};
 
-  emulator.reset(); // the server's clock starts with the burst
+  await emulator.reset(); // the server's clock starts with the burst
   const started = performance.now();
   let lastSettled = started;
   const all = Promise.all(
@@ -69,7 +72,7 @@ export async function runOne(
   clearTimeout(capTimer);
   const timedOut = finished === 'cap';
   const elapsedMs = timedOut ? capMs : lastSettled - started;
-  const stats = emulator.stats();
+  const stats = await emulator.stats();
   // Snapshot the outcomes before aborting: what is still pending at the cap is lost, not "canceled".
   const clientSide: ClientSide = { elapsedMs, timedOut, outcomeOf: [...outcomeOf], badBodies, errors: { ...errors } };
 

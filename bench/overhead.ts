@@ -164,10 +164,10 @@ function startWorker(id: EntrantId, pluginEntry: string | undefined): Promise<Wo
  */
 export async function measureOverhead(
   pluginEntry?: string,
-  rounds = 48,
+  rounds = 60,
   requestsPerRound = 2000,
   warmupRounds = 5,
-  processesPerContender = 3,
+  processesPerContender = 5,
 ): Promise<OverheadResult> {
   // OVERHEAD_ENTRANTS=bare,wrapper,rate-guard,…: another line-up, for experiments (bare first).
   const ids = (process.env.OVERHEAD_ENTRANTS?.split(',') as EntrantId[] | undefined) ?? ENTRANT_IDS;

@@ -70,6 +70,7 @@ export async function runPacing(
       server: workload.server,
       known: knownLimits(workload.server),
       delay: workload.delay,
+      ownProcess: true,
     });
     // Steady state: the guard has had its first answers back (a round trip after the first window) and
     // a window more to use what they taught it.
