@@ -46,6 +46,11 @@ const GITHUB_SECONDARY = /secondary rate limit/i;
 /** GitHub asks to wait at least a minute after a secondary limit that sent no retry-after. */
 export const GITHUB_SECONDARY_WAIT_MS = 60_000;
 
+/** What a throttle's body must mention before it is parsed, per rule (module constants: no array per response). */
+const GITHUB_MARKERS = ['econdary rate limit'];
+const SALESFORCE_MARKERS = ['REQUEST_LIMIT_EXCEEDED'];
+const GRAPHQL_MARKERS = ['THROTTLED', 'RATE_LIMITED'];
+
 /** Whether `text` contains one of `markers` (a loop: this runs on most 2xx JSON bodies, no closure per call). */
 function mentionsAny(text: string, markers: readonly string[]): boolean {
   for (const marker of markers) if (text.includes(marker)) return true;
@@ -92,7 +97,7 @@ const isRecord = (value: unknown): value is Record<string, unknown> => typeof va
  */
 function github(response: AxiosResponse): ThrottleVerdict | undefined {
   if (readHeader(response.headers, 'x-ratelimit-remaining') === '0') return { rule: 'github' };
-  const body = jsonMentioning(response.data, ['econdary rate limit']);
+  const body = jsonMentioning(response.data, GITHUB_MARKERS);
   if (!isRecord(body) || typeof body.message !== 'string' || !GITHUB_SECONDARY.test(body.message)) return undefined;
   const sentRetryAfter = readHeader(response.headers, 'retry-after') !== undefined || readHeader(response.headers, 'retry-after-ms') !== undefined;
   return sentRetryAfter ? { rule: 'github' } : { rule: 'github', delayMs: GITHUB_SECONDARY_WAIT_MS, delaySource: 'rule' };
@@ -100,7 +105,7 @@ function github(response: AxiosResponse): ThrottleVerdict | undefined {
 
 /** Salesforce REST: a 403 `[{"errorCode":"REQUEST_LIMIT_EXCEEDED", …}]` (the org's API request limit). */
 function salesforce(response: AxiosResponse): ThrottleVerdict | undefined {
-  const body = jsonMentioning(response.data, ['REQUEST_LIMIT_EXCEEDED']);
+  const body = jsonMentioning(response.data, SALESFORCE_MARKERS);
   const entries = Array.isArray(body) ? body : [body];
   return entries.some((entry) => isRecord(entry) && entry.errorCode === 'REQUEST_LIMIT_EXCEEDED') ? { rule: 'salesforce' } : undefined;
 }
@@ -127,7 +132,7 @@ function graphql(response: AxiosResponse): ThrottleVerdict | undefined {
   // Most 2xx bodies end here: not a JSON object. The markers are searched before "errors" would be: their
   // capitals are rare in JSON, so the search skips along (about 0.1 µs for 2 KB, 1 µs for 40 KB).
   if (typeof data === 'string' && !startsWithBrace(data)) return undefined;
-  const body = jsonMentioning(data, ['THROTTLED', 'RATE_LIMITED']);
+  const body = jsonMentioning(data, GRAPHQL_MARKERS);
   if (!isRecord(body) || !Array.isArray(body.errors)) return undefined;
   for (const error of body.errors) {
     if (!isRecord(error)) continue;
