@@ -1,5 +1,6 @@
 import { fork } from 'node:child_process';
 import path from 'node:path';
+import { askChild } from './ask-child';
 import type { EmulatorOptions, EmulatorStats, ResolvedEmulatorOptions } from '../emulator';
 
 /** The emulator of bench/emulator-child.ts, driven from here: RunningEmulator's calls, answered over IPC. */
@@ -20,17 +21,7 @@ export interface EmulatorProcess {
  */
 export function startEmulatorProcess(options: EmulatorOptions): Promise<EmulatorProcess> {
   const child = fork(path.join(__dirname, 'emulator-child.ts'), [], { execArgv: ['--import', 'tsx'], cwd: path.join(__dirname, '..') });
-  const replies: Array<{ resolve: (value: unknown) => void; reject: (error: Error) => void }> = [];
-  child.on('message', (reply) => replies.shift()?.resolve(reply));
-  child.on('exit', (code) => {
-    for (const waiting of replies.splice(0)) waiting.reject(new Error(`bench/emulator-child.ts exited with ${code}`));
-  });
-  // One question at a time is all the bench asks; answers come back in order.
-  const ask = <T>(message: object): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
-      replies.push({ resolve: resolve as (value: unknown) => void, reject });
-      child.send(message);
-    });
+  const ask = askChild(child, 'bench/emulator-child.ts');
   return ask<{ url: string; port: number; options: ResolvedEmulatorOptions; error?: string }>({ kind: 'start', options }).then((started) => {
     if (started.error) {
       child.kill();

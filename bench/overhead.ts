@@ -2,6 +2,7 @@ import axios, { type AxiosInstance, type InternalAxiosRequestConfig } from 'axio
 import axiosRetry from 'axios-retry';
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { askChild } from './ask-child';
 import { rateLimitedInstances } from './contenders/axios-rate-limit';
 import { retryOn429 } from './contenders/axios-retry';
 import { cpuMicros, jsonAdapter, median } from './in-process';
@@ -131,24 +132,12 @@ function startWorker(id: EntrantId, pluginEntry: string | undefined): Promise<Wo
     execArgv: ['--expose-gc', '--import', 'tsx'],
     cwd: path.join(__dirname, '..'),
   });
-  let pending: ((reply: unknown) => void) | undefined;
-  let failed: ((error: Error) => void) | undefined;
-  child.on('message', (reply) => pending?.(reply));
-  child.on('exit', (code) => failed?.(new Error(`bench/overhead-worker.ts ${id} exited with ${code}`)));
-  const ask = <T>(message: unknown): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
-      pending = resolve as (reply: unknown) => void;
-      failed = reject;
-      child.send(message as object);
-    });
+  const ask = askChild(child, `bench/overhead-worker.ts ${id}`);
   return ask<{ name: string; setup: string }>({ kind: 'describe' }).then(({ name, setup }) => ({
     name,
     setup,
     run: (requests) => ask({ kind: 'round', requests }),
-    close: () => {
-      failed = undefined;
-      child.kill();
-    },
+    close: () => child.kill(),
   }));
 }
 
