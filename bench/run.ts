@@ -12,7 +12,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { BIN_MS, CAP_IDEAL_MULTIPLE, CLIENT_ID, MAX_RETRIES, PACING, REQUESTS, SERVER, SERVERS, TOKENS } from './config';
+import { BIN_MS, CAP_IDEAL_MULTIPLE, CLIENT_ID, COMPARISON_RUNS, MAX_RETRIES, PACING, REQUESTS, SERVER, SERVERS, TOKENS } from './config';
 import { children } from './children';
 import { compilePlugin } from './compiled-plugin';
 import { contenders } from './contenders';
@@ -32,6 +32,7 @@ import { overheadTable, scaleTables } from './report/overhead-scale';
 import type { Contender, RunResult } from './types';
 import { warmUp } from './warm-up';
 import { runServersSection, type ServersResult } from './servers';
+import { medianIndex, ratioOf } from './spread';
 import { serversDocument, serversProgressLine, serversReadmeRegion, serversSummaryTable, versionsText } from './report/servers';
 import { serversCharts } from './report/servers-charts';
 import { versions } from './report/machine';
@@ -213,7 +214,8 @@ async function main(): Promise<void> {
   const settings = [
     `Server: vendor emulator (Clover rules, penalty on) with ${SERVER.appRate} requests per ${SERVER.windowMs} ms and ${SERVER.appConcurrent} in flight per app, ` +
       `${SERVER.tokenRate} per ${SERVER.windowMs} ms and ${SERVER.tokenConcurrent} in flight per token, ${SERVER.latencyMs} ms latency; Retry-After: 1.`,
-    `Each workload: ${REQUESTS} requests fired at once, token i % ${TOKENS}, client_id \`${CLIENT_ID}\`, a fresh emulator per contender.`,
+    `Each workload: ${REQUESTS} requests fired at once, token i % ${TOKENS}, client_id \`${CLIENT_ID}\`, a fresh emulator per run; ` +
+      `${COMPARISON_RUNS} runs per contender (the contenders in turn), the median run shown (× ideal; a run that lost requests sorts last).`,
     `Retries: ${MAX_RETRIES} for every contender that retries. Cap: ${CAP_IDEAL_MULTIPLE}× the ideal time, then what is pending is aborted and lost.`,
   ];
   settings.forEach((s) => console.log(`  ${s}`));
@@ -227,14 +229,21 @@ async function main(): Promise<void> {
     const ideal = idealTime(requestsPerToken(workload.requests), SERVER);
     const capMs = CAP_IDEAL_MULTIPLE * ideal.ms;
     console.log(`\n${workload.id}: ${workload.title} · ideal ${seconds(ideal.ms)} (${ideal.bound}) · cap ${seconds(capMs)}`);
-    const results: RunResult[] = [];
-    for (const contender of contenders) {
-      const result = await runOne(contender, workload, ideal, capMs);
-      console.log(progressLine(contender, result));
-      results.push(result);
+    // Repeats sweep all the contenders in turn, so that a noisy minute falls on one run of each.
+    const repeats = new Map<string, RunResult[]>(contenders.map((c) => [c.id, []]));
+    for (let repeat = 0; repeat < COMPARISON_RUNS; repeat++) {
+      for (const contender of contenders) {
+        const result = await runOne(contender, workload, ideal, capMs);
+        console.log(`${repeat + 1}/${COMPARISON_RUNS}${progressLine(contender, result)}`);
+        repeats.get(contender.id)!.push(result);
+      }
     }
-    runs.push(...results);
-    sections.push({ workload, ideal, results, svgFile: `${workload.id}.svg` });
+    const results = contenders.map((c) => {
+      const cell = repeats.get(c.id)!;
+      return cell[medianIndex(cell, ratioOf)];
+    });
+    runs.push(...[...repeats.values()].flat());
+    sections.push({ workload, ideal, results, repeats, svgFile: `${workload.id}.svg` });
   }
 
   const paced = await pacing(host);

@@ -12,7 +12,7 @@ import { plainAxios } from './contenders/plain';
 import { axiosRateGuard } from './contenders/rate-guard';
 import { rateLimitPlusRetry } from './contenders/rate-limit-retry';
 import { cloverTarget, expressTarget, fastifyTarget, nginxTarget, runLearning, type AnchorShape, type LearningRun, type LearningTarget } from './learning';
-import { medianIndex, spread, type Spread } from './spread';
+import { medianIndex, ratioOf, spread, type Spread } from './spread';
 import type { Contender, KnownLimits } from './types';
 
 /** A contender of this section and whether it is told the server's limits. */
@@ -58,8 +58,6 @@ export function sustainedLimit(target: LearningTarget): number {
   return Math.min(...candidates);
 }
 
-/** × ideal of a run; a run that lost requests (cut off included) sorts last, as Infinity. */
-export const ratioOf = (run: LearningRun): number => (run.metrics.lost > 0 ? Infinity : run.metrics.idealRatio);
 
 export interface CellSummary {
   /** × ideal; Infinity (null in JSON) for runs that lost requests. */

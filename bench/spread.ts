@@ -15,3 +15,6 @@ export function spread(values: readonly number[]): Spread {
   const sorted = [...values].sort((a, b) => a - b);
   return { median: sorted[Math.floor((sorted.length - 1) / 2)], min: sorted[0], max: sorted[sorted.length - 1] };
 }
+
+/** × ideal of a run; a run that lost requests (cut off included) sorts last, as Infinity. */
+export const ratioOf = (run: { metrics: { lost: number; idealRatio: number } }): number => (run.metrics.lost > 0 ? Infinity : run.metrics.idealRatio);

@@ -13,7 +13,10 @@ import { overheadTable, scaleTables } from './overhead-scale';
 export interface WorkloadSection {
   workload: Workload;
   ideal: IdealTime;
+  /** Each contender's median run (by × ideal, runs that lost requests last): the one tabled and charted. */
   results: RunResult[];
+  /** Every run, by contender id. */
+  repeats: ReadonlyMap<string, readonly RunResult[]>;
   svgFile: string;
 }
 
@@ -99,11 +102,13 @@ function configurations(contenders: readonly Contender[]): string {
   );
 }
 
+const runsOf = (section: WorkloadSection): number => Math.max(0, ...[...section.repeats.values()].map((runs) => runs.length));
+
 export function workloadSection(section: WorkloadSection, contenders: readonly Contender[], capMs: number): string {
   return [
     `### ${section.workload.id}: ${section.workload.title}`,
     '',
-    `Ideal: **${seconds(section.ideal.ms)}** (${section.ideal.bound} bound). Cap: ${seconds(capMs)}.`,
+    `Ideal: **${seconds(section.ideal.ms)}** (${section.ideal.bound} bound). Cap: ${seconds(capMs)}. Each row is the contender's median run of ${runsOf(section)}.`,
     '',
     workloadTable(section, contenders, capMs),
     '',
