@@ -26,9 +26,9 @@
  * A request in flight holds its place (stamp Infinity) until answered, with one exception, for endpoints
  * slower than the window: a request known to be written and on schedule (written no longer ago than the
  * fastest round trip plus the spread of the last 8N answers or more) is counted as arrived by the stamp that
- * answer would give it. Without it a 2 s endpoint would
- * run at half of a 1 s limit; once overdue, it holds its place until answered. Only
- * the oldest entry is ever checked or evicted, so the guarantee needs no order among stamps.
+ * answer would give it. Without it a 2 s endpoint would run at half of a 1 s limit; once overdue, it holds
+ * its place until answered. Only the oldest entry is ever checked or evicted, so the guarantee needs no
+ * order among stamps.
  */
 export interface WindowEntry {
   readonly start: number;
