@@ -44,6 +44,41 @@ describe('MemoryStore', () => {
     expect(held.ok ? undefined : held.retryInMs).toBeCloseTo(learned.perMs! + expectedMargin, 6);
   });
 
+  it("counts a request granted by the acquire that took another token's named limit as kept to it", async () => {
+    const clock = new FakeClock();
+    const store = new MemoryStore({ clock });
+    const app = { id: 'app', level: 'client' as const, limits: {}, marginMs: 0, adaptive: false };
+    const tokenA = { id: 'app|t:a', level: 'token' as const, limits: {}, marginMs: 0, adaptive: false };
+    const tokenB = { ...tokenA, id: 'app|t:b' };
+    const named = (sentAt: number) => ({
+      sentAt,
+      delayMs: 1,
+      named: { requests: 16 },
+      tokensOf: app,
+      backoff: { baseMs: 1000, maxMs: 60_000 },
+      jitter: { ratio: 0, maxMs: 0 },
+      random: 0,
+    });
+    const a = store.acquire([app, tokenA]);
+    if (!a.ok) throw new Error('refused');
+    store.throttle(tokenA, named(0));
+    store.release([app, tokenA], 'throttled', a.lease);
+    await clock.advance(10);
+    // Token B takes the 16 named for token A in this acquire, and is granted in it: its grant time is its send time.
+    const b = store.acquire([app, tokenB]);
+    if (!b.ok) throw new Error('refused');
+    expect(b.grantedAt).toBe(clock.now());
+    await clock.advance(5);
+    // Kept to 16 and throttled all the same: something else shares the quota, so one below.
+    expect(store.throttle(tokenB, named(b.grantedAt!)).learned?.requests).toBe(15);
+    // A 429 of a request sent before B took the shared limit says nothing of it: the named value as it is.
+    const c = store.acquire([app, { ...tokenA, id: 'app|t:c' }]);
+    if (!c.ok) throw new Error('refused');
+    expect(store.throttle({ ...tokenA, id: 'app|t:c' }, named(c.grantedAt! - 0.001)).learned?.requests).toBe(16);
+    store.release([app, tokenB], 'throttled', b.lease);
+    store.release([app, { ...tokenA, id: 'app|t:c' }], 'throttled', c.lease);
+  });
+
   it('never shortens a pause, and does not escalate for requests sent before it began', () => {
     const clock = new FakeClock();
     const store = new MemoryStore({ clock });

@@ -27,6 +27,8 @@ export interface OverheadRow {
 export interface OverheadResult {
   rounds: number;
   requestsPerRound: number;
+  /** Processes each contender's rounds were run by (processesPerContender × batches). */
+  processes: number;
   /** Bare axios first, the guard (limits on both levels) last. */
   rows: OverheadRow[];
   /** Wall µs per request (medians) of bare axios and of the guard, and the guard's wallRatio: the target's figures. */
@@ -153,32 +155,41 @@ function startWorker(id: EntrantId, pluginEntry: string | undefined): Promise<Wo
  */
 export async function measureOverhead(
   pluginEntry?: string,
-  rounds = 60,
-  requestsPerRound = 2000,
+  rounds = 120,
+  // Rounds of 1000: two contenders' rounds then mostly fall in one of this VM's slow or fast phases (at
+  // 2000, bare axios against itself read 0.97× to 1.03×; at 1000, 1.004×). Shorter rounds cost the guard
+  // more (1.07× at 400, 1.08× at 200): a round starts with caches its neighbours have filled.
+  requestsPerRound = 1000,
   warmupRounds = 5,
   processesPerContender = 5,
+  batches = 3,
 ): Promise<OverheadResult> {
   // OVERHEAD_ENTRANTS=bare,wrapper,rate-guard,…: another line-up, for experiments (bare first).
   const ids = (process.env.OVERHEAD_ENTRANTS?.split(',') as EntrantId[] | undefined) ?? ENTRANT_IDS;
-  // Several processes per contender, used in turn: a process's JIT makes its own choices, which moved a
-  // contender by several per cent from one process to the next.
-  const pools = await Promise.all(ids.map((id) => Promise.all(Array.from({ length: processesPerContender }, () => startWorker(id, pluginEntry)))));
   const wall = ids.map((): number[] => []);
   const cpu = ids.map((): number[] => []);
-  try {
-    const requestsOf = (i: number) => (ids[i] === 'axios-rate-limit' ? requestsPerRound / 10 : requestsPerRound);
-    for (let w = 0; w < warmupRounds; w++) for (let i = 0; i < ids.length; i++) for (const worker of pools[i]) await worker.run(requestsOf(i));
-    for (let r = 0; r < rounds; r++) {
-      for (const i of ordering(ids.length, r)) {
-        const result = await pools[i][r % processesPerContender].run(requestsOf(i));
-        wall[i].push(result.wallUs);
-        cpu[i].push(result.cpuUs);
+  const requestsOf = (i: number) => (ids[i] === 'axios-rate-limit' ? requestsPerRound / 10 : requestsPerRound);
+  let list: Worker[] = [];
+  // Several processes per contender, used in turn: a process's JIT makes its own choices, which moved a
+  // contender by several per cent from one process to the next (the adapter wrapper, which adds 0.2 µs,
+  // read 0.97× to 1.05× with 5 processes). So the rounds are run by `batches` pools of fresh processes in
+  // turn, each contender by processesPerContender × batches processes in all, that many alive at a time.
+  for (let b = 0, r = 0; b < batches; b++) {
+    const pools = await Promise.all(ids.map((id) => Promise.all(Array.from({ length: processesPerContender }, () => startWorker(id, pluginEntry)))));
+    list = pools.map((pool) => pool[0]);
+    try {
+      for (let w = 0; w < warmupRounds; w++) for (let i = 0; i < ids.length; i++) for (const worker of pools[i]) await worker.run(requestsOf(i));
+      for (const end = Math.round(((b + 1) * rounds) / batches); r < end; r++) {
+        for (const i of ordering(ids.length, r)) {
+          const result = await pools[i][r % processesPerContender].run(requestsOf(i));
+          wall[i].push(result.wallUs);
+          cpu[i].push(result.cpuUs);
+        }
       }
+    } finally {
+      for (const pool of pools) for (const worker of pool) worker.close();
     }
-  } finally {
-    for (const pool of pools) for (const worker of pool) worker.close();
   }
-  const list = pools.map((pool) => pool[0]);
   const pairedRatio = (of: number[][], i: number) => median(of[i].map((value, r) => value / of[0][r]));
   const rows = list.map(({ name, setup }, i): OverheadRow => ({
     id: ids[i],
@@ -192,5 +203,5 @@ export async function measureOverhead(
     cpuRounds: cpu[i],
   }));
   const guard = rows[rows.length - 1];
-  return { rounds, requestsPerRound, rows, bareUs: rows[0].wallUs, guardedUs: guard.wallUs, ratio: guard.wallRatio };
+  return { rounds, requestsPerRound, processes: processesPerContender * batches, rows, bareUs: rows[0].wallUs, guardedUs: guard.wallUs, ratio: guard.wallRatio };
 }

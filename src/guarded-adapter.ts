@@ -82,6 +82,8 @@ export class GuardAdapters {
   private readonly byFunction = new WeakMap<object, GuardAdapter>();
   /** Adapters made for lists of adapter names (a handful at most: one per distinct list seen). */
   private readonly byNames = new Map<readonly unknown[], GuardAdapter>();
+  private lastInner: AdapterSetting = undefined;
+  private lastAdapter: GuardAdapter | undefined = undefined;
 
   constructor(private readonly ctx: GuardContext) {}
 
@@ -95,6 +97,18 @@ export class GuardAdapters {
   }
 
   private for(inner: AdapterSetting): GuardAdapter {
+    // Most requests of an instance go to one adapter: the last function answers without a lookup (a list of
+    // names is a new array per config, and is looked up).
+    if (inner === this.lastInner && this.lastAdapter !== undefined) return this.lastAdapter;
+    const adapter = this.lookUp(inner);
+    if (typeof inner === 'function') {
+      this.lastInner = inner;
+      this.lastAdapter = adapter;
+    }
+    return adapter;
+  }
+
+  private lookUp(inner: AdapterSetting): GuardAdapter {
     if (typeof inner === 'function') {
       let adapter = this.byFunction.get(inner);
       if (!adapter) this.byFunction.set(inner, (adapter = this.create(inner)));
@@ -147,15 +161,16 @@ class GuardedCall implements WaitOptions, SendListener {
   /**
    * When the call began: read before the first acquire when there is a deadline, else when the first grant
    * came at once or the first wait began (the same moment, give or take the acquire; one clock read less).
+   * Every field is set in the constructor, so that each call has its final shape from the start.
    */
-  private startedAt: number | undefined;
+  private startedAt: number | undefined = undefined;
   private attempts = 0;
-  private lastError: unknown;
+  private lastError: unknown = undefined;
   /** The attempt on the wire: its lease, grant time, and when it was written (Node http only). */
   private onWire = false;
-  private lease: Lease;
+  private lease: Lease = undefined;
   private sentAt = 0;
-  private writtenAt: number | undefined;
+  private writtenAt: number | undefined = undefined;
   /** Unwatched attempts of a custom adapter: Node's count of http requests when it was sent (see AdapterReach). */
   private requestsBefore = -1;
 
@@ -180,7 +195,7 @@ class GuardedCall implements WaitOptions, SendListener {
   /** Waits for a slot (at once on the fast path: no promise of ours), then sends. */
   run(): Promise<AxiosResponse> {
     const granted = this.ctx.scheduler.acquire(this.keys, this);
-    if (!isPromise(granted)) return this.send(granted.lease);
+    if (!isPromise(granted)) return this.send(granted.lease, granted.grantedAt);
     this.startedAt ??= this.ctx.store.clock.now();
     return granted.then((slot) => this.sendUnlessCanceled(slot.lease));
   }
@@ -196,9 +211,10 @@ class GuardedCall implements WaitOptions, SendListener {
     return Promise.reject(cancelled);
   }
 
-  private send(lease: Lease): Promise<AxiosResponse> {
+  /** `grantedAt`: when the store granted it, if it read its clock then (the same moment: no second read). */
+  private send(lease: Lease, grantedAt?: number): Promise<AxiosResponse> {
     const { ctx, config } = this;
-    const sentAt = ctx.store.clock.now();
+    const sentAt = grantedAt ?? ctx.store.clock.now();
     this.startedAt ??= sentAt;
     this.attempts++;
     ctx.counters.attempts++;

@@ -239,7 +239,7 @@ export class MemoryStore implements RateLimitStore {
         if (wait !== 0) return { ok: false, key: keys[i].id, reason: 'rate', retryInMs: wait };
       }
     }
-    return { ok: true, lease: this.grant(records, now) };
+    return { ok: true, lease: this.grant(records, now), grantedAt: now };
   }
 
   /**
@@ -530,8 +530,9 @@ export class MemoryStore implements RateLimitStore {
   /** A named limit (Clover's X-RateLimit-{type}) is adopted, and ends the guessing for its kind. */
   private adoptNamed(record: KeyRecord, named: LearnedLimits, sentAt: number): LearnedLimits {
     // A request sent before this key took another token's named limit was not kept to it: its 429 says
-    // nothing of a quota shared with others, so the named value is taken as it is.
-    const current = sentAt <= record.sharedAt ? {} : summarize(record.effective);
+    // nothing of a quota shared with others, so the named value is taken as it is. One sent at that very
+    // moment was granted by the acquire that took it (a send time is its grant time), so it was kept to it.
+    const current = sentAt < record.sharedAt ? {} : summarize(record.effective);
     const learned = { ...record.learned };
     if (named.requests !== undefined) {
       // A named count shares the configured window (or a second), not our paced one.

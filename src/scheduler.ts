@@ -142,6 +142,8 @@ const STALE_SLACK = 32;
 /** A grant: the store's lease, to hand back on release. Wrapped so that it can never look like a promise. */
 export interface Granted {
   readonly lease: Lease;
+  /** When the store made the grant, if it says (AcquireResult's grantedAt). */
+  readonly grantedAt?: number;
 }
 
 export const isPromise = <T>(value: T | Promise<T>): value is Promise<T> =>

@@ -57,19 +57,18 @@ export function sendWatch(): SendWatch | null {
     const channels = getBuiltin('node:diagnostics_channel');
     const { AsyncLocalStorage } = getBuiltin('node:async_hooks');
     const current = new AsyncLocalStorage<SendListener>();
-    let started = 0;
+    // A plain field, not a getter: unwatched calls of a custom adapter read it twice per attempt.
+    const watch: { run: SendWatch['run']; requestsStarted: number } = {
+      run: (listener, send, arg) => current.run(listener, send, arg),
+      requestsStarted: 0,
+    };
     channels.subscribe(REQUEST_START, (message) => {
-      started++;
+      watch.requestsStarted++;
       const listener = current.getStore();
       const request = (message as { request?: EventSource } | null)?.request;
       if (listener && typeof request?.once === 'function') request.once('finish', () => listener.requestWritten());
     });
-    shared = {
-      run: (listener, send, arg) => current.run(listener, send, arg),
-      get requestsStarted() {
-        return started;
-      },
-    };
+    shared = watch;
   } catch {
     // An older Node or a sandbox without these modules: no evidence, the guard measures from the grant.
   }

@@ -49,7 +49,15 @@ export interface LearnedLimits {
 export type Lease = unknown;
 
 export type AcquireResult =
-  | { readonly ok: true; readonly lease: Lease }
+  | {
+      readonly ok: true;
+      readonly lease: Lease;
+      /**
+       * When the grant was made, on the store's clock, if the store read it for the decision: the guard
+       * takes it as the request's send time instead of reading the clock again. Optional.
+       */
+      readonly grantedAt?: number;
+    }
   | {
       readonly ok: false;
       /** The key that refused. */

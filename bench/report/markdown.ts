@@ -147,7 +147,7 @@ export function latestDocument(r: LatestReport): string {
     '',
     '## Overhead per request (in-process adapter, limits on both levels)',
     '',
-    `Each contender in processes of its own (bench/overhead.ts); ${r.overhead.rounds} rounds of ${r.overhead.requestsPerRound} sequential GETs, the contenders interleaved in every order, after warm-up; the adapter answers JSON at once. ` +
+    `Each contender in ${r.overhead.processes} processes of its own (bench/overhead.ts); ${r.overhead.rounds} rounds of ${r.overhead.requestsPerRound} sequential GETs, the contenders interleaved in every order, after warm-up; the adapter answers JSON at once. ` +
       `Plugin: ${r.overhead.build}.`,
     '',
     overheadTable(r.overhead),

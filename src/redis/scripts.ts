@@ -193,7 +193,7 @@ if not stale then
   if has_named then
     -- MemoryStore.adoptNamed (a request sent before the key took another token's named limit: as named)
     local rates, c = effective(v)
-    if sent_at <= (v.sa or -INF) then rates, c = {}, nil end
+    if sent_at < (v.sa or -INF) then rates, c = {}, nil end
     if named_requests ~= nil then
       local current = nil
       if v.rr == nil and rates[1] then current = rates[1].n end
