@@ -11,7 +11,8 @@ import type { Plugin } from './types';
 /** One contender's cost per request: medians over rounds of each round's mean. */
 export interface OverheadRow {
   /** `wrapper`: the least a plugin that wraps the adapter costs (an interceptor and one `then`): the floor beside the guard. */
-  id: 'bare' | 'axios-rate-limit' | 'axios-retry' | 'rate-guard' | 'wrapper';
+  /** `bare-again`: bare axios once more, in processes of its own: how far one code reads from itself (the method's noise). */
+  id: 'bare' | 'bare-again' | 'axios-rate-limit' | 'axios-retry' | 'rate-guard' | 'wrapper';
   name: string;
   /** How it is configured, for the report. */
   setup: string;
@@ -52,7 +53,7 @@ export const GUARD_LIMITS = {
 const RATE_LIMIT = { requests: 100_000, perMs: 1000 };
 
 export type EntrantId = OverheadRow['id'];
-export const ENTRANT_IDS: readonly EntrantId[] = ['bare', 'axios-rate-limit', 'axios-retry', 'wrapper', 'rate-guard'];
+export const ENTRANT_IDS: readonly EntrantId[] = ['bare', 'bare-again', 'axios-rate-limit', 'axios-retry', 'wrapper', 'rate-guard'];
 
 interface Entrant {
   id: EntrantId;
@@ -95,6 +96,9 @@ function describeEntrant(id: EntrantId, plugin: Plugin): Entrant {
       setup: 'an interceptor setting an adapter that returns jsonAdapter(config).then(r => r): what any plugin that gates the adapter pays',
       api,
     };
+  }
+  if (id === 'bare-again') {
+    return { id, name: 'bare axios again (the noise)', setup: 'axios.create() in processes of its own: how far the same code reads from bare axios here', api };
   }
   return { id, name: 'bare axios', setup: 'axios.create()', api };
 }
@@ -144,7 +148,8 @@ function startWorker(id: EntrantId, pluginEntry: string | undefined): Promise<Wo
 }
 
 /**
- * µs per request of bare axios, axios-rate-limit, axios-retry, the adapter wrapper and the guard, with an in-process adapter.
+ * µs per request of bare axios (twice: the second shows the method's noise), axios-rate-limit, axios-retry, the adapter
+ * wrapper and the guard, with an in-process adapter.
  * Each contender runs in a process of its own: what one installs for the whole process (the guard's
  * AsyncLocalStorage turns on promise hooks, which every promise then pays) must not be charged to bare
  * axios too. Rounds are interleaved all the same, one process at a time, in a different order each round
@@ -155,14 +160,14 @@ function startWorker(id: EntrantId, pluginEntry: string | undefined): Promise<Wo
  */
 export async function measureOverhead(
   pluginEntry?: string,
-  rounds = 120,
-  // Rounds of 1000: two contenders' rounds then mostly fall in one of this VM's slow or fast phases (at
-  // 2000, bare axios against itself read 0.97× to 1.03×; at 1000, 1.004×). Shorter rounds cost the guard
-  // more (1.07× at 400, 1.08× at 200): a round starts with caches its neighbours have filled.
+  rounds = 240,
+  // Rounds of 1000 (about 40 ms), so that the contenders' rounds of one ordering mostly fall in the same
+  // of this VM's slow or fast phases (about a second each). Shorter rounds cost the guard more (1.07× at
+  // 400, 1.08× at 200 in one run each): a round starts with caches its neighbours have filled.
   requestsPerRound = 1000,
   warmupRounds = 5,
   processesPerContender = 5,
-  batches = 3,
+  batches = 8,
 ): Promise<OverheadResult> {
   // OVERHEAD_ENTRANTS=bare,wrapper,rate-guard,…: another line-up, for experiments (bare first).
   const ids = (process.env.OVERHEAD_ENTRANTS?.split(',') as EntrantId[] | undefined) ?? ENTRANT_IDS;
@@ -170,10 +175,11 @@ export async function measureOverhead(
   const cpu = ids.map((): number[] => []);
   const requestsOf = (i: number) => (ids[i] === 'axios-rate-limit' ? requestsPerRound / 10 : requestsPerRound);
   let list: Worker[] = [];
-  // Several processes per contender, used in turn: a process's JIT makes its own choices, which moved a
-  // contender by several per cent from one process to the next (the adapter wrapper, which adds 0.2 µs,
-  // read 0.97× to 1.05× with 5 processes). So the rounds are run by `batches` pools of fresh processes in
-  // turn, each contender by processesPerContender × batches processes in all, that many alive at a time.
+  // Several processes per contender, used in turn: a process's JIT makes its own choices, and the same code
+  // ran 33–47 µs a request from one process to the next. With 5 processes bare axios read 0.97×–1.03× of
+  // itself, with 15 0.96×–1.02×, with 40 0.99×–1.01× (two runs each). So the rounds are run by `batches`
+  // pools of fresh processes in turn: processesPerContender × batches per contender, processesPerContender
+  // alive at a time.
   for (let b = 0, r = 0; b < batches; b++) {
     const pools = await Promise.all(ids.map((id) => Promise.all(Array.from({ length: processesPerContender }, () => startWorker(id, pluginEntry)))));
     list = pools.map((pool) => pool[0]);

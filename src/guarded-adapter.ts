@@ -90,6 +90,11 @@ export class GuardAdapters {
   /** The interceptor: route the request through the guard, or around it when it opts out. */
   route(config: InternalAxiosRequestConfig): InternalAxiosRequestConfig {
     const current = config.adapter as GuardAdapter | AdapterSetting;
+    // The usual request: the instance's adapter function, the same as the last one (not a guard's).
+    if (current === this.lastInner && this.lastAdapter !== undefined && !config.rateGuard?.skip) {
+      config.adapter = this.lastAdapter;
+      return config;
+    }
     // A config sent again (an auth-refresh interceptor re-sending error.config) is already routed.
     const inner = isGuardAdapter(current) ? current[INNER_ADAPTER] : current;
     config.adapter = config.rateGuard?.skip ? inner : this.for(inner);

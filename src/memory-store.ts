@@ -286,11 +286,11 @@ export class MemoryStore implements RateLimitStore {
    */
   heldBack(keys: readonly KeySpec[], probeRetryMs?: number, now = this.clock.now()): AcquireResult | undefined {
     const found = this.found;
-    for (let i = 0; i < keys.length; i++) found[i] = this.records.get(keys[i].id);
     if (found.length > keys.length) found.length = keys.length;
-    // Pauses first: the first paused key, whatever the keys before it are doing.
+    // Pauses first: the first paused key, whatever the keys before it are doing (looked up on the way).
     for (let i = 0; i < keys.length; i++) {
-      const pausedUntil = found[i]?.pausedUntil ?? 0;
+      const record = (found[i] = this.records.get(keys[i].id));
+      const pausedUntil = record?.pausedUntil ?? 0;
       if (pausedUntil > now) return { ok: false, key: keys[i].id, reason: 'paused', retryInMs: pausedUntil - now };
     }
     for (let i = 0; i < keys.length; i++) {
