@@ -1,4 +1,4 @@
-import axios, { AxiosError, AxiosHeaders } from 'axios';
+import axios, { AxiosError, AxiosHeaders, type InternalAxiosRequestConfig } from 'axios';
 import MockAdapter from 'axios-mock-adapter';
 import { DeadlineExceededError, QueueFullError } from '../src/errors';
 import { MemoryStore } from '../src/memory-store';
@@ -219,6 +219,26 @@ describe('drop-in', () => {
     await clock.advance(0);
     await api.get('/health', { rateGuard: { skip: true } });
     expect(sent.map((s) => s.url)).toEqual(['/health']);
+  });
+
+  it('gates each request through the adapter it carries, when the adapter changes between requests', async () => {
+    const clock = new FakeClock();
+    const api = axios.create({ baseURL: 'http://api.test' });
+    rateGuard(api, { clientId: 'adapters', store: new MemoryStore({ clock }), limits: { client: { requests: 1, perMs: 1000 } } });
+    const calls: string[] = [];
+    const answering = (name: string) => async (config: InternalAxiosRequestConfig) => {
+      calls.push(name);
+      return { data: name, status: 200, statusText: 'OK', headers: {}, config };
+    };
+    api.defaults.adapter = answering('first');
+    expect((await api.get('/a')).data).toBe('first');
+    api.defaults.adapter = answering('second');
+    const second = api.get('/b');
+    await clock.advance(500);
+    expect(calls).toEqual(['first']); // the new adapter's request still waits for the client's window
+    await clock.advance(1000);
+    expect((await second).data).toBe('second');
+    expect(calls).toEqual(['first', 'second']);
   });
 
   it('detach() removes what it attached', async () => {

@@ -102,21 +102,12 @@ export class GuardAdapters {
   }
 
   private for(inner: AdapterSetting): GuardAdapter {
-    // Most requests of an instance go to one adapter: the last function answers without a lookup (a list of
-    // names is a new array per config, and is looked up).
-    if (inner === this.lastInner && this.lastAdapter !== undefined) return this.lastAdapter;
-    const adapter = this.lookUp(inner);
-    if (typeof inner === 'function') {
-      this.lastInner = inner;
-      this.lastAdapter = adapter;
-    }
-    return adapter;
-  }
-
-  private lookUp(inner: AdapterSetting): GuardAdapter {
     if (typeof inner === 'function') {
       let adapter = this.byFunction.get(inner);
       if (!adapter) this.byFunction.set(inner, (adapter = this.create(inner)));
+      // Remembered for route's shortcut (a list of names is a new array per config: it is looked up).
+      this.lastInner = inner;
+      this.lastAdapter = adapter;
       return adapter;
     }
     const names = inner === undefined ? DEFAULT_ADAPTERS : Array.isArray(inner) ? inner : [inner];
