@@ -175,8 +175,7 @@ describe('a settled bucket, sent in bursts', () => {
           at = now;
           expect(tokens).toBeGreaterThanOrEqual(1 - 1e-9);
           tokens -= 1;
-          const entry = log.record(now);
-          entry.stamp = now; // arrives as it is sent
+          log.settle(log.record(now), now, now); // arrives as it is sent
           sent++;
         }
         // ... and keeps the estimated rate: 500 requests take no longer than the rate allows, plus one burst.

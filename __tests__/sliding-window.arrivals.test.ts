@@ -7,7 +7,7 @@
  * requests are held on our side.
  */
 import fc from 'fast-check';
-import { SlidingWindowLog, type WindowEntry } from '../src/sliding-window';
+import { SlidingWindowLog } from '../src/sliding-window';
 
 interface SimRequest {
   /** Ms after the previous request that this one is wanted. */
@@ -32,7 +32,8 @@ interface SimResult {
   starts: number[];
 }
 
-type SimEvent = { at: number; entry: WindowEntry; kind: 'written' | 'answer'; preWrite: number };
+/** `entry`: the number the log gave the request's entry; `start`: when it was let go. */
+type SimEvent = { at: number; entry: number; start: number; kind: 'written' | 'answer'; preWrite: number };
 
 /** Runs `requests` through one log, first come first served. Returns every arrival at the server. */
 function simulate(log: SlidingWindowLog, requests: SimRequest[], options: SimOptions): SimResult {
@@ -47,9 +48,9 @@ function simulate(log: SlidingWindowLog, requests: SimRequest[], options: SimOpt
     // Writes and answers due by now go first, then everything wanted by now queues, then the queue starts.
     events.sort((a, b) => a.at - b.at);
     while (events.length > 0 && events[0].at <= now) {
-      const { at, entry, kind, preWrite } = events.shift()!;
+      const { at, entry, start, kind, preWrite } = events.shift()!;
       if (kind === 'written') log.written(entry, at);
-      else log.settle(entry, at, options.evidence ? preWrite : undefined);
+      else log.settle(entry, start, at, options.evidence ? preWrite : undefined);
     }
     while (next < requests.length && wantedAt + requests[next].gap <= now) {
       wantedAt += requests[next].gap;
@@ -67,7 +68,7 @@ function simulate(log: SlidingWindowLog, requests: SimRequest[], options: SimOpt
       const arrival = now + request.preWrite + options.baseIn + request.extraIn;
       starts.push(now);
       arrivals.push(arrival);
-      const answer = { at: arrival + options.baseBack + request.extraBack, entry, kind: 'answer' as const, preWrite: request.preWrite };
+      const answer = { at: arrival + options.baseBack + request.extraBack, entry, start: now, kind: 'answer' as const, preWrite: request.preWrite };
       events.push(answer);
       if (options.evidence) events.push({ ...answer, at: now + request.preWrite, kind: 'written' });
     }
@@ -145,13 +146,13 @@ describe('SlidingWindowLog, judged by arrivals at the server', () => {
   it('counts a request held 150 ms on our side (a cold connection) from its write, not from its start', () => {
     const log = new SlidingWindowLog(2, 1000);
     // Two warm answers: written at once, answered in 5 ms.
-    log.settle(log.record(0), 5, 0);
-    log.settle(log.record(0), 5, 0);
+    log.settle(log.record(0), 0, 5, 0);
+    log.settle(log.record(0), 0, 5, 0);
     // At 1005 one request on a cold connection (written at 1155, answered at 1160), one warm (1005, 1010).
     expect(log.waitMs(1005)).toBe(0);
     const cold = log.record(1005);
-    log.settle(log.record(1005), 1010, 0);
-    log.settle(cold, 1160, 150);
+    log.settle(log.record(1005), 1005, 1010, 0);
+    log.settle(cold, 1005, 1160, 150);
     // The cold one may have arrived as late as 1155 (answer less the fastest 5 ms): the next starts at 2155.
     expect(log.waitMs(2005)).toBe(150);
     expect(log.waitMs(2155)).toBe(0);
@@ -159,23 +160,23 @@ describe('SlidingWindowLog, judged by arrivals at the server', () => {
 
   it('without write times, stamps every answer at the answer (the way in and the way back may vary apart unseen)', () => {
     const log = new SlidingWindowLog(2, 1000);
-    log.settle(log.record(0), 5);
-    log.settle(log.record(0), 5);
+    log.settle(log.record(0), 0, 5);
+    log.settle(log.record(0), 0, 5);
     const cold = log.record(1005);
-    log.settle(log.record(1005), 1010);
-    log.settle(cold, 1160);
+    log.settle(log.record(1005), 1005, 1010);
+    log.settle(cold, 1005, 1160);
     expect(log.waitMs(2005)).toBe(155);
   });
 
   it('measures the spread against the fastest round trip as it is now: a new fastest widens it', () => {
     const log = new SlidingWindowLog(2, 1000);
-    log.settle(log.record(0), 90, 0);
-    log.settle(log.record(0), 90, 0); // the first N: stamped at their answers; the slowest is 90
+    log.settle(log.record(0), 0, 90, 0);
+    log.settle(log.record(0), 0, 90, 0); // the first N: stamped at their answers; the slowest is 90
     expect(log.waitMs(1090)).toBe(0);
     const a = log.record(1090);
     const b = log.record(1090);
-    log.settle(a, 1179, 0); // 89 ms: fastest 89, spread 1, floor 88: stamped 1091
-    log.settle(b, 1159, 0); // 69 ms: fastest 69; the slowest recent answer took 89: spread 20, floor 49
+    log.settle(a, 1090, 1179, 0); // 89 ms: fastest 89, spread 1, floor 88: stamped 1091
+    log.settle(b, 1090, 1159, 0); // 69 ms: fastest 69; the slowest recent answer took 89: spread 20, floor 49
     expect(log.waitMs(2091)).toBe(0);
     log.record(2091);
     // b may have spent 20 ms more on its way in than the fastest did: stamped 1159 - 49 = 1110, not 1090.
@@ -212,7 +213,7 @@ describe('SlidingWindowLog, judged by arrivals at the server', () => {
 
   it('holds a written request in flight only until it is overdue, then until its answer', () => {
     const log = new SlidingWindowLog(1, 1000);
-    log.settle(log.record(0), 2000, 0); // the first answer: no floor, stamped at its answer
+    log.settle(log.record(0), 0, 2000, 0); // the first answer: no floor, stamped at its answer
     expect(log.waitMs(3000)).toBe(0);
     const slow = log.record(3000);
     expect(log.waitMs(3500)).toBeUndefined(); // not written yet: it may arrive at any time
@@ -221,7 +222,7 @@ describe('SlidingWindowLog, judged by arrivals at the server', () => {
     expect(log.waitMs(4000)).toBe(0);
     // Overdue after 5000: no bound until it is answered.
     expect(log.waitMs(5001)).toBeUndefined();
-    log.settle(slow, 5500, 0);
+    log.settle(slow, 3000, 5500, 0);
     // Answered 500 ms late: the spread is 500, the floor 1500; stamped 5500 - 1500 = 4000.
     expect(log.waitMs(5500)).toBe(0);
     expect(log.used(4999)).toBe(1);

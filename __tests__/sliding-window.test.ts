@@ -17,7 +17,7 @@ describe('SlidingWindowLog', () => {
     const log = new SlidingWindowLog(3, 1000);
     for (let i = 0; i < 3; i++) {
       expect(log.waitMs(0)).toBe(0);
-      log.settle(log.record(0), 0);
+      log.settle(log.record(0), 0, 0);
     }
     expect(log.waitMs(0)).toBe(1000);
     expect(log.waitMs(999)).toBe(1);
@@ -37,11 +37,11 @@ describe('SlidingWindowLog', () => {
         now += rand() < 0.5 ? 0 : rand() * windowMs * 0.3;
         const wait = log.waitMs(now) ?? 0;
         if (wait === 0) {
-          log.settle(log.record(now), now);
+          log.settle(log.record(now), now, now);
           starts.push(now);
         } else if (rand() < 0.5) {
           now += wait; // a waiter that comes back exactly when told
-          log.settle(log.record(now), now);
+          log.settle(log.record(now), now, now);
           starts.push(now);
         }
       }
@@ -56,7 +56,7 @@ describe('SlidingWindowLog', () => {
     while (now < 60_000) {
       now += log.waitMs(now) ?? 0;
       if (now >= 60_000) break;
-      log.settle(log.record(now), now);
+      log.settle(log.record(now), now, now);
       started++;
     }
     expect(started).toBe(50 * 60);
@@ -64,7 +64,7 @@ describe('SlidingWindowLog', () => {
 
   it('keeps counting every start of the window when the limit shrinks and grows back', () => {
     const log = new SlidingWindowLog(5, 1000);
-    for (const t of [0, 100, 200, 300, 400]) log.settle(log.record(t), t);
+    for (const t of [0, 100, 200, 300, 400]) log.settle(log.record(t), t, t);
     log.resize(2);
     // Five in the window, two allowed: four must leave it first; the fourth oldest (300) leaves at 1300.
     expect(log.waitMs(500)).toBe(800);
@@ -80,7 +80,7 @@ describe('SlidingWindowLog', () => {
     expect(log.isIdle(0)).toBe(true);
     const entry = log.record(10);
     expect(log.isIdle(500)).toBe(false); // still in flight
-    log.settle(entry, 10);
+    log.settle(entry, 10, 10);
     expect(log.isIdle(109)).toBe(false);
     expect(log.isIdle(110)).toBe(true);
   });
@@ -89,7 +89,7 @@ describe('SlidingWindowLog', () => {
     const log = new SlidingWindowLog(1, 1000);
     const entry = log.record(0);
     expect(log.waitMs(5000)).toBeUndefined();
-    log.settle(entry, 5000);
+    log.settle(entry, 0, 5000);
     // The first N answers know nothing of the link: the request may have arrived just before its answer.
     expect(log.waitMs(5000)).toBe(1000);
     expect(log.used(5999)).toBe(1);
@@ -99,14 +99,14 @@ describe('SlidingWindowLog', () => {
   it('stamps a slow answer no earlier than its answer while round trips vary that much (a cold connection)', () => {
     const log = new SlidingWindowLog(2, 1000);
     // Two warm-up answers of 5 ms set the fastest round trip once N answers are in.
-    log.settle(log.record(0), 5);
-    log.settle(log.record(0), 5);
+    log.settle(log.record(0), 0, 5);
+    log.settle(log.record(0), 0, 5);
     // Then, when the window allows (1005), one answered in 35 ms (a cold connection: it may have reached
     // the server 30 ms late) ...
     expect(log.waitMs(1005)).toBe(0);
-    log.settle(log.record(1005), 1040);
+    log.settle(log.record(1005), 1005, 1040);
     // ... and one in 5 ms. The spread is now 30 ms, more than the fastest 5 ms: no floor, stamps at answers.
-    log.settle(log.record(1005), 1010);
+    log.settle(log.record(1005), 1005, 1010);
     // The oldest of the last two is the slow one, stamped at its answer: the next may start at 2040.
     expect(log.waitMs(2005)).toBe(35);
     expect(log.waitMs(2040)).toBe(0);

@@ -4,7 +4,7 @@ import { addJitter, exponentialBackoff } from './backoff.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { DEFAULT_WINDOW_MS, effectiveLimits, limitsSignature, nextLearnedLimit, strictestLimits, summarize, type EffectiveLimits } from './limits.js';
 import type { LimitLevel } from './parse-429.js';
-import { SlidingWindowLog, type WindowEntry } from './sliding-window.js';
+import { SlidingWindowLog } from './sliding-window.js';
 import type {
   AcquireResult,
   KeySnapshot,
@@ -39,11 +39,62 @@ interface QuotaBudget {
   nextAt: number;
 }
 
-/** The window entries a grant recorded, per key: none, one per key's log, or several for several logs. */
-interface MemoryLease {
-  /** When the grant was made. */
-  readonly at: number;
-  readonly entries: Array<WindowEntry | WindowEntry[] | undefined>;
+/** Slots per key in a grant's `held`: its record, its window logs, and its entry numbers in them. */
+const HELD_SLOTS = 3;
+
+/**
+ * A grant, which is its own lease: acquire's answer and what release takes back, one object per request.
+ * Per key, in the order of the keys, `held` keeps its record, its window logs as they were at the grant,
+ * and the number of the entry the grant recorded in each (one number for the usual one log, an array for
+ * several, undefined for none). The logs are kept, not looked up again: a log that a change of limits
+ * replaced numbers its own entries. A flat array, so a grant costs two allocations, not one per key.
+ */
+class MemoryGrant {
+  readonly ok = true as const;
+
+  constructor(
+    /** When the grant was made: the start of each of its entries. */
+    readonly grantedAt: number,
+    private readonly held: Array<KeyRecord | readonly SlidingWindowLog[] | number | number[] | undefined>,
+  ) {}
+
+  get lease(): MemoryGrant {
+    return this;
+  }
+
+  /** What a log of acquire's answer shows: not the records and logs held. */
+  toJSON(): { ok: true; grantedAt: number } {
+    return { ok: true, grantedAt: this.grantedAt };
+  }
+
+  get keys(): number {
+    return this.held.length / HELD_SLOTS;
+  }
+
+  record(i: number): KeyRecord {
+    return this.held[i * HELD_SLOTS] as KeyRecord;
+  }
+
+  logs(i: number): readonly SlidingWindowLog[] {
+    return this.held[i * HELD_SLOTS + 1] as readonly SlidingWindowLog[];
+  }
+
+  /** The entry number in each log (`logs(i)`), or the only one's. */
+  entries(i: number): number | number[] | undefined {
+    return this.held[i * HELD_SLOTS + 2] as number | number[] | undefined;
+  }
+
+  /** Takes a start on each log of `record` at `grantedAt`, as the `i`-th key. */
+  static of(records: readonly KeyRecord[], now: number): MemoryGrant {
+    const held = new Array<KeyRecord | readonly SlidingWindowLog[] | number | number[] | undefined>(records.length * HELD_SLOTS);
+    for (let i = 0; i < records.length; i++) {
+      const { logs } = records[i];
+      held[i * HELD_SLOTS] = records[i];
+      held[i * HELD_SLOTS + 1] = logs;
+      held[i * HELD_SLOTS + 2] = logs.length === 1 ? logs[0].record(now) : logs.length === 0 ? undefined : logs.map((log) => log.record(now));
+    }
+    return new MemoryGrant(now, held);
+  }
 }
 
 /**
@@ -52,12 +103,10 @@ interface MemoryLease {
  * gets (often within a ms), and a failure has no answer: neither tells how long the way back takes, and
  * letting them set the fastest round trip would make every real answer look late.
  */
-function settle(log: SlidingWindowLog | undefined, entry: WindowEntry, outcome: ReleaseOutcome, now: number, writtenAfterMs: number | undefined): void {
-  if (outcome === 'unused') entry.stamp = entry.start;
-  else if (log && outcome === 'ok') log.settle(entry, now, writtenAfterMs);
-  else entry.stamp = Math.max(entry.start, now);
+function settle(log: SlidingWindowLog, seq: number, start: number, outcome: ReleaseOutcome, now: number, writtenAfterMs: number | undefined): void {
+  if (outcome === 'unused') log.unused(seq);
+  else log.settle(seq, start, now, outcome === 'ok' ? writtenAfterMs : undefined);
 }
-
 
 /**
  * Default safety margin of a window: 0.5% of it, at most 25 ms (see the windowMarginMs option). Small,
@@ -239,7 +288,7 @@ export class MemoryStore implements RateLimitStore {
         if (wait !== 0) return { ok: false, key: keys[i].id, reason: 'rate', retryInMs: wait };
       }
     }
-    return { ok: true, lease: this.grant(records, now), grantedAt: now };
+    return this.grant(records, now);
   }
 
   /**
@@ -260,12 +309,9 @@ export class MemoryStore implements RateLimitStore {
   }
 
   /** Takes a start and a slot on each of `records` (acquire has checked them, or admit does not). */
-  private grant(records: readonly KeyRecord[], now: number): MemoryLease {
-    const lease: MemoryLease = { at: now, entries: new Array<WindowEntry | WindowEntry[] | undefined>(records.length) };
+  private grant(records: readonly KeyRecord[], now: number): MemoryGrant {
     for (let i = 0; i < records.length; i++) {
       const record = records[i];
-      const { logs } = record;
-      lease.entries[i] = logs.length === 0 ? undefined : logs.length === 1 ? logs[0].record(now) : logs.map((log) => log.record(now));
       record.inFlight++;
       record.lastUsed = now;
       record.lastStartAt = now;
@@ -276,7 +322,7 @@ export class MemoryStore implements RateLimitStore {
         record.budget.nextAt = now + record.budget.spacingMs;
       }
     }
-    return lease;
+    return MemoryGrant.of(records, now);
   }
 
   /**
@@ -301,52 +347,58 @@ export class MemoryStore implements RateLimitStore {
   }
 
   /**
-   * When the request of `lease` arrived at the latest, per key that has a window: its stamp once answered,
-   * now while it is in flight (RedisStore hands these to Redis when it is back).
+   * When the request of `lease` arrived at the latest, per key whose window still holds it: its stamp once
+   * answered, now while it is in flight (RedisStore hands these to Redis when it is back). An entry that
+   * left its window counts in no window any more.
    */
   arrivalsOf(keys: readonly KeySpec[], lease: Lease): Array<{ id: string; at: number }> {
     const now = this.clock.now();
+    const grant = lease as MemoryGrant;
     const out: Array<{ id: string; at: number }> = [];
-    (lease as MemoryLease).entries.forEach((entries, i) => {
-      const entry = Array.isArray(entries) ? entries[0] : entries;
+    for (let i = 0; i < grant.keys; i++) {
+      const entries = grant.entries(i);
+      const entry = entries === undefined ? undefined : grant.logs(i)[0].entry(Array.isArray(entries) ? entries[0] : entries);
       if (entry) out.push({ id: keys[i].id, at: entry.stamp === Infinity ? Math.max(entry.start, now) : entry.stamp });
-    });
+    }
     return out;
   }
 
-  written(keys: readonly KeySpec[], lease: Lease, writtenAfterMs: number): boolean {
-    for (let i = 0; i < keys.length; i++) {
-      const record = this.records.get(keys[i].id);
-      if (!record) continue;
-      const entries = (lease as MemoryLease).entries[i];
-      if (Array.isArray(entries)) entries.forEach((entry, j) => record.logs[j]?.written(entry, entry.start + writtenAfterMs));
-      else if (entries) record.logs[0]?.written(entries, entries.start + writtenAfterMs);
+  written(_keys: readonly KeySpec[], lease: Lease, writtenAfterMs: number): boolean {
+    const grant = lease as MemoryGrant;
+    const at = grant.grantedAt + writtenAfterMs;
+    for (let i = 0; i < grant.keys; i++) {
+      const logs = grant.logs(i);
+      const entries = grant.entries(i);
+      if (Array.isArray(entries)) entries.forEach((seq, j) => logs[j].written(seq, at));
+      else if (entries !== undefined) logs[0].written(entries, at);
     }
     return true;
   }
 
-  release(keys: readonly KeySpec[], outcome: ReleaseOutcome, lease: Lease, writtenAfterMs?: number): void {
+  /** Gives back the slots of `lease` on the records it holds (`keys` are those it was granted for). */
+  release(_keys: readonly KeySpec[], outcome: ReleaseOutcome, lease: Lease, writtenAfterMs?: number): void {
     const now = this.clock.now();
-    for (let i = 0; i < keys.length; i++) {
-      const record = this.records.get(keys[i].id);
-      if (!record) continue;
+    const grant = lease as MemoryGrant;
+    const start = grant.grantedAt;
+    for (let i = 0; i < grant.keys; i++) {
+      const record = grant.record(i);
+      const logs = grant.logs(i);
       // One entry per log; the usual single log settles without a closure.
-      const entries = (lease as MemoryLease | undefined)?.entries[i];
-      if (Array.isArray(entries)) entries.forEach((entry, j) => settle(record.logs[j], entry, outcome, now, writtenAfterMs));
-      else if (entries) settle(record.logs[0], entries, outcome, now, writtenAfterMs);
+      const entries = grant.entries(i);
+      if (Array.isArray(entries)) entries.forEach((seq, j) => settle(logs[j], seq, start, outcome, now, writtenAfterMs));
+      else if (entries !== undefined) settle(logs[0], entries, start, outcome, now, writtenAfterMs);
       if (outcome === 'ok') {
         // Only an answer to a request sent after the pause began says the server is willing again: one that
         // was already on the wire says nothing of it, and must not end the probe nor reset the backoff.
-        if (((lease as MemoryLease | undefined)?.at ?? Infinity) > record.pausedAt) {
+        if (start > record.pausedAt) {
           record.strikes = 0;
           record.probing = false;
         }
-        this.grow(record, now, now - ((lease as MemoryLease | undefined)?.at ?? now));
-      } else if (outcome === 'unused' && lease) {
+        this.grow(record, now, now - start);
+      } else if (outcome === 'unused') {
         // A request that never went out was not accepted: the starts that judge the server forget it.
-        const at = (lease as MemoryLease).at;
-        record.starts.remove(at, now);
-        if (record.estimate) uncountStart(record.estimate, at);
+        record.starts.remove(start, now);
+        if (record.estimate) uncountStart(record.estimate, start);
       }
       if (record.inFlight > 0) record.inFlight--;
       record.lastUsed = now;

@@ -30,49 +30,13 @@
  * its place until answered. Only the oldest entry is ever checked or evicted, so the guarantee needs no
  * order among stamps.
  */
+/** An entry as the log holds it (see {@link SlidingWindowLog.entry}). */
 export interface WindowEntry {
   readonly start: number;
   /** The latest the request may have reached the server; Infinity while it is in flight (see arrivalBound). */
-  stamp: number;
+  readonly stamp: number;
   /** When the request was handed to the operating system, if the adapter told; undefined otherwise. */
-  written: number | undefined;
-}
-
-/**
- * A request's entry as its holder sees it (the store's lease), and the way to its copy in the ring: what
- * is set on it is set there too, while the log still holds it. The ring keeps plain numbers, not these
- * objects: a busy key's log holds a window's worth of entries (100,000 at 100,000 per second), and as
- * objects each would outlive the young generation and be collected again by the old one. A handle lives
- * as long as its request's lease.
- */
-class EntryHandle implements WindowEntry {
-  private stampValue = Infinity;
-  private writtenValue: number | undefined = undefined;
-
-  constructor(
-    readonly start: number,
-    /** The log that recorded it, and its place in that log's sequence of entries. */
-    private readonly log: SlidingWindowLog,
-    private readonly seq: number,
-  ) {}
-
-  get stamp(): number {
-    return this.stampValue;
-  }
-
-  set stamp(stamp: number) {
-    this.stampValue = stamp;
-    this.log.update(this.seq, STAMP, stamp);
-  }
-
-  get written(): number | undefined {
-    return this.writtenValue;
-  }
-
-  set written(at: number | undefined) {
-    this.writtenValue = at;
-    this.log.update(this.seq, WRITTEN, at ?? NaN);
-  }
+  readonly written: number | undefined;
 }
 
 /** The ring starts this small and doubles as needed, so a key with a limit of 100,000 costs nothing until used. */
@@ -197,11 +161,30 @@ export class SlidingWindowLog {
     }
   }
 
-  /** Records a request starting at `now`. Call only when {@link waitMs} is 0. */
-  record(now: number): WindowEntry {
+  /**
+   * Records a request starting at `now`, and returns its entry's number, by which its holder reaches it
+   * later. A number, not an object: the ring keeps plain numbers (a busy key's log holds a window's worth of
+   * entries, 100,000 at 100,000 per second, which as objects would outlive the young generation and be
+   * collected again by the old one), and a grant allocates nothing for its entry. Call only when
+   * {@link waitMs} is 0.
+   */
+  record(now: number): number {
     this.forget(now);
-    const seq = this.push(now, Infinity);
-    return new EntryHandle(now, this, seq);
+    return this.push(now, Infinity);
+  }
+
+  /** The entry numbered `seq`, or undefined once it has left the ring (its window is over). */
+  entry(seq: number): WindowEntry | undefined {
+    const at = this.offsetOf(seq);
+    if (at < 0) return undefined;
+    const written = this.ring[at + WRITTEN];
+    return { start: this.ring[at + START], stamp: this.ring[at + STAMP], written: Number.isNaN(written) ? undefined : written };
+  }
+
+  /** Where the numbers of the entry numbered `seq` begin in the ring, or -1 when it no longer holds it. */
+  private offsetOf(seq: number): number {
+    const age = seq - this.headSeq;
+    return age >= 0 && age < this.size ? ((this.head + age) % this.capacity) * FIELDS : -1;
   }
 
   /** Appends an entry to the ring; returns its sequence number. */
@@ -226,28 +209,30 @@ export class SlidingWindowLog {
     }
   }
 
-  /** The request of `entry` was handed to the operating system at `at` (still in flight). */
-  written(entry: WindowEntry, at: number): void {
-    if (entry.stamp === Infinity) entry.written = Math.max(entry.start, at);
+  /** The request of entry `seq` was handed to the operating system at `at` (still in flight). */
+  written(seq: number, at: number): void {
+    const offset = this.offsetOf(seq);
+    if (offset >= 0 && this.ring[offset + STAMP] === Infinity) this.ring[offset + WRITTEN] = Math.max(this.ring[offset + START], at);
   }
 
   /**
-   * The request of `entry` got its answer at `now`: stamp the latest it may have arrived. `writtenAfterMs`:
-   * how long after its start it was handed to the operating system, if known.
+   * The request of entry `seq`, started at `start`, got its answer at `now`: stamp the latest it may have
+   * arrived. `writtenAfterMs`: how long after its start it was handed to the operating system, if known.
+   * The round trip counts even when the entry has left the ring (counted while in flight, on schedule).
    */
-  settle(entry: WindowEntry, now: number, writtenAfterMs?: number): void {
+  settle(seq: number, start: number, now: number, writtenAfterMs?: number): void {
     if (writtenAfterMs === undefined) {
       // No evidence of when it left: its way in and the way back may have varied apart (a browser's
       // preflight and main thread, a custom adapter), so the answer itself is the only bound.
-      entry.stamp = Math.max(entry.start, now);
+      this.stamp(seq, Math.max(start, now));
       return;
     }
-    const sinceStart = Math.max(0, now - entry.start);
+    const sinceStart = Math.max(0, now - start);
     const latency = sinceStart - Math.min(Math.max(0, writtenAfterMs), sinceStart);
     if (latency < this.fastestMs) this.fastestMs = latency;
     this.noteLatency(latency);
     // The floor before this answer counts: the first N answers get none.
-    entry.stamp = Math.max(entry.start, now - this.floor());
+    this.stamp(seq, Math.max(start, now - this.floor()));
     this.settledCount++;
   }
 
@@ -267,9 +252,10 @@ export class SlidingWindowLog {
     }
   }
 
-  /** The request of `entry` was granted but never sent. */
-  unused(entry: WindowEntry): void {
-    entry.stamp = entry.start;
+  /** The request of entry `seq` was granted but never sent: it counts from its start. */
+  unused(seq: number): void {
+    const offset = this.offsetOf(seq);
+    if (offset >= 0) this.ring[offset + STAMP] = this.ring[offset + START];
   }
 
   /** Entries inside the window ending at `now` (in flight included). */
@@ -286,10 +272,10 @@ export class SlidingWindowLog {
     return this.used(now) === 0;
   }
 
-  /** Sets a field of the entry numbered `seq`, if the ring still holds it (its handle keeps the value too). */
-  update(seq: number, field: typeof STAMP | typeof WRITTEN, value: number): void {
-    const offset = seq - this.headSeq;
-    if (offset >= 0 && offset < this.size) this.ring[((this.head + offset) % this.capacity) * FIELDS + field] = value;
+  /** Stamps the entry numbered `seq`, if the ring still holds it. */
+  private stamp(seq: number, stamp: number): void {
+    const offset = this.offsetOf(seq);
+    if (offset >= 0) this.ring[offset + STAMP] = stamp;
   }
 
   /** Changes N. Every entry is kept, so the guarantee holds across the change, in either direction. */

@@ -120,6 +120,12 @@ export class ReferenceWindowLog {
     return entry;
   }
 
+  /** True while the log holds `entry` (it has not left the window). */
+  holds(entry: ReferenceEntry): boolean {
+    for (let i = 0; i < this.size; i++) if (this.entries[(this.head + i) % this.entries.length] === entry) return true;
+    return false;
+  }
+
   /**
    * Counts `count` requests of unknown start as if they had just arrived: for a log created when a limit
    * is learned, so the requests already sent in this window are not forgotten.
