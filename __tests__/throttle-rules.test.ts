@@ -104,16 +104,34 @@ describe('GraphQL errors in a 200', () => {
   it('GitHub RATE_LIMITED: waits until its x-ratelimit-reset', async () => {
     const headers = { 'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(F.NOW / 1000 + 30) };
     const s = setup([200, string(F.GITHUB_GRAPHQL_RATE_LIMITED), headers]);
-    await sendOne(s, 30_000);
+    const call = track(s.api.post('/graphql', { query: '{ viewer { login } }' }));
+    await s.clock.advance(30_000);
+    await call.promise;
     expect(s.sent.map((e) => e.t)).toEqual([0, 30_000]);
     expect(s.throttles).toMatchObject([{ status: 200, signal: { rule: 'graphql' } }]);
   });
 
   it('an error that is no throttle is returned as it is, once', async () => {
     const s = setup([200, string(F.GRAPHQL_NOT_FOUND)]);
-    const call = await sendOne(s, 10_000);
+    const call = track(s.api.post('/graphql', { query: '{ node(id: "x") { id } }' }));
+    await s.clock.advance(10_000);
+    await call.promise;
     expect(s.sent).toHaveLength(1);
     expect(call.value?.data).toEqual(F.GRAPHQL_NOT_FOUND);
+  });
+
+  it('a GET that sent its query in the query string is recognised; the answer to a GET without one is not GraphQL', async () => {
+    const query = setup([200, string(F.SHOPIFY_GRAPHQL_THROTTLED)]);
+    const withQuery = track(query.api.get('/graphql', { params: { query: '{ shop { name } }' } }));
+    await query.clock.advance(1820);
+    await withQuery.promise;
+    expect(query.sent.map((e) => e.t)).toEqual([0, 1820]);
+
+    const rest = setup([200, string(F.SHOPIFY_GRAPHQL_THROTTLED)]);
+    const plain = await sendOne(rest, 10_000);
+    expect(rest.sent).toHaveLength(1);
+    expect(rest.throttles).toHaveLength(0);
+    expect(plain.value?.data).toEqual(F.SHOPIFY_GRAPHQL_THROTTLED);
   });
 });
 
@@ -208,6 +226,23 @@ describe('throttleDetector', () => {
     }
     expect(detect(response(500, string(F.SHOPIFY_GRAPHQL_THROTTLED)), clock)).toBeUndefined();
     expect(detect(response(200, '{"errors":"THROTTLED"}'), clock)).toBeUndefined();
+  });
+
+  it('searches a 2xx body only when its request may have been GraphQL: it sent a body or a query string', () => {
+    const throttled = () => response(200, string(F.SHOPIFY_GRAPHQL_THROTTLED));
+    const includes = jest.spyOn(String.prototype, 'includes');
+    try {
+      expect(detect(throttled(), clock, { url: '/v3/orders/1' })).toBeUndefined();
+      expect(detect(throttled(), clock, { url: '/v3/orders/1', data: '' })).toBeUndefined();
+      expect(includes.mock.calls.filter(([marker]) => marker === 'THROTTLED' || marker === 'RATE_LIMITED')).toEqual([]);
+    } finally {
+      includes.mockRestore();
+    }
+    expect(detect(throttled(), clock, { url: '/graphql.json', data: '{"query":"{ shop { name } }"}' })?.rule).toBe('graphql');
+    expect(detect(throttled(), clock, { url: '/graphql?query=%7B%20shop%20%7D' })?.rule).toBe('graphql');
+    expect(detect(throttled(), clock, { url: '/graphql', params: { extensions: '{"persistedQuery":{}}' } })?.rule).toBe('graphql');
+    // No request known (a detector called on its own): every rule looks.
+    expect(detect(throttled(), clock)?.rule).toBe('graphql');
   });
 
   it('has nothing to do with no rules and no isThrottle', () => {

@@ -257,7 +257,7 @@ class GuardedCall implements WaitOptions, SendListener {
     let verdict: ThrottleVerdict | undefined;
     const throttled =
       answer !== undefined &&
-      (throttleStatuses.has(answer.status) || (detectThrottle !== undefined && (verdict = detectThrottle(answer, ctx.store.clock)) !== undefined));
+      (throttleStatuses.has(answer.status) || (detectThrottle !== undefined && (verdict = detectThrottle(answer, ctx.store.clock, this.config)) !== undefined));
     let observed: Promise<void> | undefined;
     try {
       observed = answer && observeQuota(ctx, this.config, keys, answer, sentAt);

@@ -333,17 +333,15 @@ export class MemoryStore implements RateLimitStore {
   heldBack(keys: readonly KeySpec[], probeRetryMs?: number, now = this.clock.now()): AcquireResult | undefined {
     const found = this.found;
     if (found.length > keys.length) found.length = keys.length;
-    // Pauses first: the first paused key, whatever the keys before it are doing (looked up on the way).
+    // Pauses first: the first paused key, whatever the keys before it are doing; else the first probing one.
+    let probing = -1;
     for (let i = 0; i < keys.length; i++) {
       const record = (found[i] = this.records.get(keys[i].id));
-      const pausedUntil = record?.pausedUntil ?? 0;
-      if (pausedUntil > now) return { ok: false, key: keys[i].id, reason: 'paused', retryInMs: pausedUntil - now };
+      if (record === undefined) continue;
+      if (record.pausedUntil > now) return { ok: false, key: keys[i].id, reason: 'paused', retryInMs: record.pausedUntil - now };
+      if (probing < 0 && record.probing && record.inFlight > 0) probing = i;
     }
-    for (let i = 0; i < keys.length; i++) {
-      const record = found[i];
-      if (record?.probing && record.inFlight > 0) return { ok: false, key: keys[i].id, reason: 'concurrency', retryInMs: probeRetryMs };
-    }
-    return undefined;
+    return probing < 0 ? undefined : { ok: false, key: keys[probing].id, reason: 'concurrency', retryInMs: probeRetryMs };
   }
 
   /**

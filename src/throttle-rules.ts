@@ -4,10 +4,11 @@
  * way of a 429 (the key pauses, the request is replayed); anything else, a 403 of permissions included, is
  * an ordinary answer and is never replayed.
  *
- * Cheap on the hot path: the rules are chosen by status first, and only a 403, a 503 or a 2xx JSON body that
+ * Cheap on the hot path: the rules are chosen by status first; a 2xx body is searched only when its request
+ * may have been GraphQL (it sent a body or a query string), and only a 403, a 503 or a 2xx JSON body that
  * mentions a throttle code is ever parsed (bodies over 64 KiB are not read: a throttle's body is short).
  */
-import type { AxiosResponse } from 'axios';
+import type { AxiosResponse, InternalAxiosRequestConfig } from 'axios';
 import { MAX_BODY_CHARS, parseRetryAfter, parseRetryAfterMs, readHeader, type LimitLevel } from './parse-429.js';
 import { MAX_SERVER_WAIT_MS } from './time-values.js';
 
@@ -38,8 +39,15 @@ export interface ThrottleVerdict {
  */
 export type IsThrottle = (response: AxiosResponse) => boolean | { delayMs?: number; level?: LimitLevel } | null | undefined;
 
-/** `clock` gives the wall time an HTTP-date Retry-After is read against. */
-export type ThrottleDetector = (response: AxiosResponse, clock: { wallNow(): number }) => ThrottleVerdict | undefined;
+/**
+ * `clock` gives the wall time an HTTP-date Retry-After is read against; `request`, the config the response
+ * answers (when unknown, every rule looks at the response).
+ */
+export type ThrottleDetector = (
+  response: AxiosResponse,
+  clock: { wallNow(): number },
+  request?: Pick<InternalAxiosRequestConfig, 'data' | 'params' | 'url'>,
+) => ThrottleVerdict | undefined;
 
 /** GitHub: "You have exceeded a secondary rate limit" (REST and GraphQL). */
 const GITHUB_SECONDARY = /secondary rate limit/i;
@@ -146,6 +154,17 @@ function graphql(response: AxiosResponse): ThrottleVerdict | undefined {
   return undefined;
 }
 
+/**
+ * Whether `request` may have been a GraphQL operation: it sent a body or a query string (GraphQL over HTTP
+ * puts a GET's document, or a persisted query's id, in the query string). The answer to any other request,
+ * the usual REST GET, is no GraphQL response: its body is not searched.
+ */
+function mayBeGraphQL(request: Pick<InternalAxiosRequestConfig, 'data' | 'params' | 'url'> | undefined): boolean {
+  if (request === undefined) return true;
+  const { data, params, url } = request;
+  return (data !== undefined && data !== null && data !== '') || (params !== undefined && params !== null) || (url !== undefined && url.includes('?'));
+}
+
 /** A 503 that says when to come back (a usable Retry-After or retry-after-ms). Opt-in. */
 function serviceUnavailable(response: AxiosResponse, wallNow: number): ThrottleVerdict | undefined {
   const ms =
@@ -184,12 +203,12 @@ export function throttleDetector(rules: readonly ThrottleRuleName[], isThrottle?
   const gql = on.has('graphql');
   const s503 = on.has('503');
   if (!gh && !sf && !gql && !s503 && !isThrottle) return undefined;
-  return (response, clock) => {
+  return (response, clock, request) => {
     const { status } = response;
     let verdict: ThrottleVerdict | undefined;
     if (status === 403) verdict = (gh ? github(response) : undefined) ?? (sf ? salesforce(response) : undefined);
     else if (status === 503) verdict = s503 ? serviceUnavailable(response, clock.wallNow()) : undefined;
-    else if (gql && status >= 200 && status < 300) verdict = graphql(response);
+    else if (gql && status >= 200 && status < 300 && mayBeGraphQL(request)) verdict = graphql(response);
     return verdict ?? (isThrottle ? userRule(isThrottle, response) : undefined);
   };
 }
