@@ -58,8 +58,9 @@ export interface RateGuardOptions extends RateGuardHooks {
   /**
    * Built-in rules for throttles that are not a throttle status, each treated like a 429 (see throttle-rules.ts):
    * `github` (a 403 with `x-ratelimit-remaining: 0`, or a secondary-limit message), `graphql` (a `THROTTLED` or
-   * `RATE_LIMITED` error in a 2xx body, answering a request that sent a body or a query string), `salesforce` (a 403 `REQUEST_LIMIT_EXCEEDED`), `503` (a 503 with
-   * Retry-After; opt-in). `[]` turns them off. @default ['github', 'graphql', 'salesforce']
+   * `RATE_LIMITED` error in a 2xx body, answering a request that sent a body or a query string), `salesforce`
+   * (a 403 `REQUEST_LIMIT_EXCEEDED`), `503` (a 503 with Retry-After; opt-in). `[]` turns them off.
+   * @default ['github', 'graphql', 'salesforce']
    */
   throttleRules?: readonly ThrottleRuleName[];
   /**
