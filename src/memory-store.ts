@@ -84,7 +84,7 @@ class MemoryGrant {
     return this.held[i * HELD_SLOTS + 2] as number | number[] | undefined;
   }
 
-  /** Takes a start on each log of `record` at `grantedAt`, as the `i`-th key. */
+  /** Records a start at `now` in every window log of `records` (the keys in order), in the grant that holds them. */
   static of(records: readonly KeyRecord[], now: number): MemoryGrant {
     const held = new Array<KeyRecord | readonly SlidingWindowLog[] | number | number[] | undefined>(records.length * HELD_SLOTS);
     for (let i = 0; i < records.length; i++) {
