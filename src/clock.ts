@@ -38,7 +38,7 @@ const monotonicNow: () => number =
 
 /** The real clock: `performance.now()`, `Date.now()`, `setTimeout` and `Math.random()`. */
 export const systemClock: Clock = {
-  now: () => monotonicNow(),
+  now: monotonicNow,
   wallNow: () => Date.now(),
   setTimer(fn, ms, options) {
     const handle = setTimeout(fn, timerDelay(ms)) as unknown as { unref?: () => void };

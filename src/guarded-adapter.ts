@@ -149,8 +149,6 @@ class GuardedCall implements WaitOptions, SendListener {
   replay = false;
   readonly priority: number;
   readonly deadlineAt: number;
-  readonly maxPauseMs: number;
-  readonly maxQueue: number;
   /** The keys of the attempt; a replay takes them again (its route may have joined a learned bucket). */
   private keys: readonly KeySpec[];
   private readonly perRequest: RateGuardRequestOptions;
@@ -178,14 +176,22 @@ class GuardedCall implements WaitOptions, SendListener {
   ) {
     const { options, store } = ctx;
     this.perRequest = config.rateGuard ?? NO_REQUEST_OPTIONS;
-    this.keys = keysFor(ctx, this.config);
+    this.keys = keysFor(ctx, this.config, this.perRequest);
     const deadlineMs = this.perRequest.deadlineMs ?? options.deadlineMs;
     this.deadlineAt = deadlineMs === undefined ? Infinity : (this.startedAt = store.clock.now()) + deadlineMs;
-    const waitLongPauses = (this.perRequest.onLongRetryAfter ?? options.onLongRetryAfter) === 'wait';
-    this.maxPauseMs = waitLongPauses ? Infinity : this.perRequest.maxRetryAfterMs ?? options.maxRetryAfterMs;
-    this.maxQueue = options.maxQueue;
     const priority = this.perRequest.priority;
     this.priority = priority === undefined ? options.priority : priorityClass(priority);
+  }
+
+  /** WaitOptions, read only by a call that waits: worked out then, not per call. */
+  get maxPauseMs(): number {
+    const { perRequest, ctx } = this;
+    const waitLongPauses = (perRequest.onLongRetryAfter ?? ctx.options.onLongRetryAfter) === 'wait';
+    return waitLongPauses ? Infinity : perRequest.maxRetryAfterMs ?? ctx.options.maxRetryAfterMs;
+  }
+
+  get maxQueue(): number {
+    return this.ctx.options.maxQueue;
   }
 
   /** Waits for a slot (at once on the fast path: no promise of ours), then sends. */
@@ -335,7 +341,7 @@ class GuardedCall implements WaitOptions, SendListener {
     if (isStreamBody(answer?.data)) discardBody(answer?.data); // the 429's body: nobody will read it
     counters.replays++;
     this.replay = true;
-    this.keys = keysFor(ctx, this.config);
+    this.keys = keysFor(ctx, this.config, this.perRequest);
     emit(options.hooks.onRetry, {
       key: pause.key.id,
       level: pause.key.level,

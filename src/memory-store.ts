@@ -39,23 +39,34 @@ interface QuotaBudget {
   nextAt: number;
 }
 
-/** Slots per key in a grant's `held`: its record, its window logs, and its entry numbers in them. */
+/** A key's share of a grant: its record, its window logs as they were at the grant, its entry number(s). */
+type HeldEntries = number | number[] | undefined;
+
+/** Slots per key in a grant's `more`, for the keys after the first two: record, logs, entry numbers. */
 const HELD_SLOTS = 3;
 
 /**
  * A grant, which is its own lease: acquire's answer and what release takes back, one object per request.
- * Per key, in the order of the keys, `held` keeps its record, its window logs as they were at the grant,
- * and the number of the entry the grant recorded in each (one number for the usual one log, an array for
+ * Per key, in the order of the keys, it keeps its record, its window logs as they were at the grant, and
+ * the number of the entry the grant recorded in each (one number for the usual one log, an array for
  * several, undefined for none). The logs are kept, not looked up again: a log that a change of limits
- * replaced numbers its own entries. A flat array, so a grant costs two allocations, not one per key.
+ * replaced numbers its own entries. The app and token keys, nearly every request's, sit in fields; a
+ * bucket key goes in a flat array: the usual grant is one allocation.
  */
 class MemoryGrant {
   readonly ok = true as const;
+  private record0: KeyRecord | undefined = undefined;
+  private logs0: readonly SlidingWindowLog[] = NO_LOGS;
+  private entries0: HeldEntries = undefined;
+  private record1: KeyRecord | undefined = undefined;
+  private logs1: readonly SlidingWindowLog[] = NO_LOGS;
+  private entries1: HeldEntries = undefined;
+  private more: Array<KeyRecord | readonly SlidingWindowLog[] | HeldEntries> | undefined = undefined;
 
   constructor(
     /** When the grant was made: the start of each of its entries. */
     readonly grantedAt: number,
-    private readonly held: Array<KeyRecord | readonly SlidingWindowLog[] | number | number[] | undefined>,
+    readonly keys: number,
   ) {}
 
   get lease(): MemoryGrant {
@@ -67,35 +78,42 @@ class MemoryGrant {
     return { ok: true, grantedAt: this.grantedAt };
   }
 
-  get keys(): number {
-    return this.held.length / HELD_SLOTS;
-  }
-
   record(i: number): KeyRecord {
-    return this.held[i * HELD_SLOTS] as KeyRecord;
+    return (i === 0 ? this.record0 : i === 1 ? this.record1 : this.more![(i - 2) * HELD_SLOTS]) as KeyRecord;
   }
 
   logs(i: number): readonly SlidingWindowLog[] {
-    return this.held[i * HELD_SLOTS + 1] as readonly SlidingWindowLog[];
+    return i === 0 ? this.logs0 : i === 1 ? this.logs1 : (this.more![(i - 2) * HELD_SLOTS + 1] as readonly SlidingWindowLog[]);
   }
 
   /** The entry number in each log (`logs(i)`), or the only one's. */
-  entries(i: number): number | number[] | undefined {
-    return this.held[i * HELD_SLOTS + 2] as number | number[] | undefined;
+  entries(i: number): HeldEntries {
+    return i === 0 ? this.entries0 : i === 1 ? this.entries1 : (this.more![(i - 2) * HELD_SLOTS + 2] as HeldEntries);
   }
 
-  /** Records a start at `now` in every window log of `records` (the keys in order), in the grant that holds them. */
-  static of(records: readonly KeyRecord[], now: number): MemoryGrant {
-    const held = new Array<KeyRecord | readonly SlidingWindowLog[] | number | number[] | undefined>(records.length * HELD_SLOTS);
-    for (let i = 0; i < records.length; i++) {
-      const { logs } = records[i];
-      held[i * HELD_SLOTS] = records[i];
-      held[i * HELD_SLOTS + 1] = logs;
-      held[i * HELD_SLOTS + 2] = logs.length === 1 ? logs[0].record(now) : logs.length === 0 ? undefined : logs.map((log) => log.record(now));
+  /** Holds key `i`: its record, and a start at `grantedAt` recorded in each of its window logs. */
+  hold(i: number, record: KeyRecord): void {
+    const { logs } = record;
+    const entries = logs.length === 1 ? logs[0].record(this.grantedAt) : logs.length === 0 ? undefined : logs.map((log) => log.record(this.grantedAt));
+    if (i === 0) {
+      this.record0 = record;
+      this.logs0 = logs;
+      this.entries0 = entries;
+    } else if (i === 1) {
+      this.record1 = record;
+      this.logs1 = logs;
+      this.entries1 = entries;
+    } else {
+      const more = (this.more ??= new Array<KeyRecord | readonly SlidingWindowLog[] | HeldEntries>((this.keys - 2) * HELD_SLOTS));
+      const at = (i - 2) * HELD_SLOTS;
+      more[at] = record;
+      more[at + 1] = logs;
+      more[at + 2] = entries;
     }
-    return new MemoryGrant(now, held);
   }
 }
+
+const NO_LOGS: readonly SlidingWindowLog[] = Object.freeze([]);
 
 /**
  * Stamps a released entry: at its start if it never went out; by its answer and the link's round trips if
@@ -310,6 +328,7 @@ export class MemoryStore implements RateLimitStore {
 
   /** Takes a start and a slot on each of `records` (acquire has checked them, or admit does not). */
   private grant(records: readonly KeyRecord[], now: number): MemoryGrant {
+    const grant = new MemoryGrant(now, records.length);
     for (let i = 0; i < records.length; i++) {
       const record = records[i];
       record.inFlight++;
@@ -321,8 +340,9 @@ export class MemoryStore implements RateLimitStore {
         record.budget.remaining--;
         record.budget.nextAt = now + record.budget.spacingMs;
       }
+      grant.hold(i, record);
     }
-    return MemoryGrant.of(records, now);
+    return grant;
   }
 
   /**

@@ -17,8 +17,8 @@ const TOKEN_KEY_CACHE_SIZE = 1000;
  * endpoint bucket when it has one (configured, or learned from the server). Without routes and with no
  * bucket learned, this is the app and token keys alone, with no lookup of its own.
  */
-export function keysFor(ctx: GuardContext, config: InternalAxiosRequestConfig): readonly KeySpec[] {
-  const base = baseKeysFor(ctx, config);
+export function keysFor(ctx: GuardContext, config: InternalAxiosRequestConfig, perRequest = config.rateGuard): readonly KeySpec[] {
+  const base = baseKeysFor(ctx, config, perRequest?.token);
   if (ctx.options.routes === undefined && ctx.learnedRoutes.size === 0) return base;
   const route = ctx.options.routes && matchRoute(ctx.options.routes, config);
   if (route) return bucketKeys(ctx, base, route.per === 'token' ? base[base.length - 1].id : ctx.options.clientId, route.name, route.limits);
@@ -68,10 +68,9 @@ export function tokenKeyOf(keys: readonly KeySpec[]): KeySpec | undefined {
   return keys[1]?.level === 'token' ? keys[1] : undefined;
 }
 
-/** The client key, then the token key when the request carries a token. */
-function baseKeysFor(ctx: GuardContext, config: InternalAxiosRequestConfig): readonly KeySpec[] {
+/** The client key, then the token key when the request carries a token (`explicit`: its rateGuard.token). */
+function baseKeysFor(ctx: GuardContext, config: InternalAxiosRequestConfig, explicit: string | undefined): readonly KeySpec[] {
   const { options } = ctx;
-  const explicit = config.rateGuard?.token;
   const token = explicit ?? (options.tokenKey ? options.tokenKey(config) : readHeader(config.headers, 'authorization', 'Authorization'));
   if (!token) return ctx.clientOnly;
   let keys = ctx.tokenKeys.get(token);
