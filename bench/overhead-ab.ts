@@ -3,7 +3,7 @@
  * `npx tsx bench/overhead-ab.ts [--rounds 600] [--requests 500] <bare|wrapper|src|index.js>…` (first is the
  * reference; `src` compiles the current src/, an index.js is a build of a variant). Each is an axios
  * instance as bench/overhead.ts configures it (the guard with limits on both levels); their rounds are
- * interleaved, in a rotating order, so that neighbouring rounds share the machine's phase.
+ * interleaved in overhead.ts's consecutive orderings, so that neighbouring rounds share the machine's phase.
  *
  * Not the overhead figure: the instances share axios's JIT code, which sees every adapter and so runs a
  * little slower for all of them. What it gives is precision: on a VM where bare axios read 0.98×–1.02× of
@@ -13,7 +13,7 @@
 import path from 'node:path';
 import { compilePlugin } from './compiled-plugin';
 import { median } from './in-process';
-import { createEntrant, round, type EntrantId } from './overhead';
+import { createEntrant, ordering, round, type EntrantId } from './overhead';
 import type { Plugin } from './types';
 
 interface Contender {
@@ -53,10 +53,7 @@ async function main(): Promise<void> {
   for (let w = 0; w < 10; w++) for (const c of contenders) await c.run(requests);
   const wall = contenders.map((): number[] => []);
   for (let r = 0; r < rounds; r++) {
-    const turn = r % contenders.length;
-    const order = contenders.map((_, i) => (i + turn) % contenders.length);
-    if (r % 2 === 1) order.reverse(); // each contender follows each other one about as often
-    for (const i of order) wall[i].push(await contenders[i].run(requests));
+    for (const i of ordering(contenders.length, r)) wall[i].push(await contenders[i].run(requests));
   }
   console.log(`${rounds} rounds of ${requests} requests, one process; ratio: median of the per-round ratios to ${contenders[0].label}`);
   contenders.forEach((c, i) => {

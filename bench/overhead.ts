@@ -115,7 +115,7 @@ export async function round(api: AxiosInstance, count: number): Promise<{ wallUs
 }
 
 /** The n-th ordering of 0…size−1 (n modulo size!): consecutive rounds put each contender in each place about as often. */
-function ordering(size: number, n: number): number[] {
+export function ordering(size: number, n: number): number[] {
   const left = Array.from({ length: size }, (_, i) => i);
   const order: number[] = [];
   for (let k = size; k > 0; k--) {
